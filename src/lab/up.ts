@@ -1,0 +1,138 @@
+// `lab up`: host packages → bridge → package cache → base → one clone per role → started, verified,
+// inventory written. Idempotent: every stage checks what exists and only builds what is missing.
+import { StackcheckError } from '../error.js';
+import { exec, seconds, timed, type Progress } from './exec.js';
+import { ensureHostPackages, ensureRoot, hostFeatures, reportHostFeatures } from './host-deps.js';
+import { ensureBridge, checkBridge } from './bridge.js';
+import { ensureAptCache } from './apt-cache.js';
+import { ensureBase } from './base.js';
+import { createHost, destroyHost, hostComplete, hostState, refreshHostConfig, startHost } from './hosts.js';
+import { writeInventory } from './inventory.js';
+import { containerName, defaultSpec, loadSpec, selectHosts, type LabHost, type LabSpec } from './spec.js';
+import { ensureLabKey, labDir, readState, writeState } from './state.js';
+import { join } from 'node:path';
+
+export interface UpOptions {
+  /** Lab name when no spec file is given (default `lab`, or the recorded spec of that lab). */
+  lab?: string;
+  /** YAML lab spec. */
+  specFile?: string;
+  /** Comma-separated roles to bring up (default: all). */
+  hosts?: string;
+  progress?: Progress;
+}
+
+export interface UpResult {
+  spec: LabSpec;
+  inventoryFile: string;
+  hosts: LabHost[];
+  durationMs: number;
+}
+
+// Which spec `up` uses: --spec, else the recorded spec of the lab, else the default layout.
+export function resolveSpec(opts: { lab?: string; specFile?: string }): LabSpec {
+  if (opts.specFile) {
+    const spec = loadSpec(opts.specFile);
+    if (opts.lab && opts.lab !== spec.name) {
+      throw new StackcheckError('E_ARGS', `--lab ${opts.lab} does not match the spec's name "${spec.name}" (${opts.specFile})`);
+    }
+    return spec;
+  }
+  const name = opts.lab ?? 'lab';
+  const recorded = readState(name)?.spec;
+  if (recorded) return recorded;
+  return { ...defaultSpec(), name };
+}
+
+// Bring the lab (or the chosen hosts) up; returns the inventory path.
+export async function labUp(opts: UpOptions): Promise<UpResult> {
+  const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const start = Date.now();
+  // Input first: nothing is touched when the spec, roles or user are wrong.
+  const spec = resolveSpec(opts);
+  const hosts = selectHosts(spec, opts.hosts);
+  ensureRoot();
+  progress(`lab ${spec.name}: ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
+  await ensureHostPackages(progress);
+  await checkBridge(spec);
+  writeState(spec);
+  const features = hostFeatures();
+  reportHostFeatures(features, progress);
+  const br = await ensureBridge(spec);
+  progress(`bridge: ${spec.bridge} ${spec.bridgeAddress}/${spec.prefix} ${br === 'created' ? 'created' : 'exists'} (no NAT, no route out)`);
+  const mirror = await ensureAptCache(spec.bridgeAddress, progress);
+  const base = await ensureBase(spec, mirror, progress);
+  const key = await ensureLabKey(spec.name);
+  for (const h of hosts) {
+    const name = containerName(spec.name, h.role);
+    if ((await hostState(name)) !== 'ABSENT' && !(await hostComplete(name))) {
+      progress(`${h.role}: removing half-made container ${name}`);
+      await destroyHost(name);
+    }
+    if (!(await hostComplete(name))) {
+      await timed(progress, `${h.role}: cloning base (overlay) as ${name}`, () =>
+        createHost(spec, h, join(base, 'rootfs'), key.publicKey, features),
+      );
+    } else {
+      await refreshHostConfig(spec, h, features);
+    }
+  }
+  await timed(progress, `starting ${hosts.length} host${hosts.length > 1 ? 's' : ''} and waiting for sshd`, () =>
+    Promise.all(hosts.map((h) => startHost(spec, h))),
+  );
+  const inventoryFile = await writeInventory(spec);
+  await timed(progress, 'checking ssh with host-key verification', () => verifySsh(spec, hosts));
+  const durationMs = Date.now() - start;
+  progress(`lab ${spec.name} is up in ${seconds(durationMs)}; inventory: ${inventoryFile}`);
+  progress('time: the hosts share the host machine\'s kernel clock, so they are always in sync (no NTP inside)');
+  return { spec, inventoryFile, hosts, durationMs };
+}
+
+// Log in to every host as the inventory will (key + known_hosts, strict host-key checking).
+async function verifySsh(spec: LabSpec, hosts: LabHost[]): Promise<void> {
+  const dir = labDir(spec.name);
+  await Promise.all(
+    hosts.map((h) =>
+      exec(
+        'ssh',
+        [
+          '-o', 'BatchMode=yes',
+          '-o', 'StrictHostKeyChecking=yes',
+          '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+          '-o', 'GlobalKnownHostsFile=/dev/null',
+          '-o', 'ConnectTimeout=10',
+          '-i', join(dir, 'id_ed25519'),
+          `root@${h.address}`,
+          'true',
+        ],
+        { timeoutMs: 30_000 },
+      ).catch((err: unknown) => {
+        throw new StackcheckError('E_LAB', `${h.role}: ssh root@${h.address} with the lab key and known_hosts failed`, { cause: err, hint: (err as Error).message });
+      }),
+    ),
+  );
+}
+
+/** Options of ensureLab (used by run/guide/check when no inventory is given). */
+export interface EnsureLabOptions {
+  lab?: string;
+  progress?: Progress;
+}
+
+// Bring the lab up if it is not running (all recorded hosts RUNNING), and return its inventory.
+export async function ensureLab(opts: EnsureLabOptions = {}): Promise<{ inventoryFile: string }> {
+  const name = opts.lab ?? process.env.STACKCHECK_LAB ?? 'lab';
+  const state = readState(name);
+  if (state) {
+    const created: LabHost[] = [];
+    for (const h of state.spec.hosts) if (await hostComplete(containerName(name, h.role))) created.push(h);
+    if (created.length > 0) {
+      const states = await Promise.all(created.map((h) => hostState(containerName(name, h.role))));
+      if (states.every((s) => s === 'RUNNING')) return { inventoryFile: await writeInventory(state.spec) };
+      const r = await labUp({ lab: name, hosts: created.map((h) => h.role).join(','), ...(opts.progress ? { progress: opts.progress } : {}) });
+      return { inventoryFile: r.inventoryFile };
+    }
+  }
+  const r = await labUp({ lab: name, ...(opts.progress ? { progress: opts.progress } : {}) });
+  return { inventoryFile: r.inventoryFile };
+}
