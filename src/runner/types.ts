@@ -22,6 +22,8 @@ export interface StepBase {
   /** Extra attempts after a failure (`retries=`), with `retryDelayMs` between them. */
   retries: number;
   retryDelayMs?: number;
+  /** 1-based source line of the first line of `command` / `content` (the line after the fence for annotated blocks). */
+  bodyLine?: number;
 }
 
 /** A shell command (one prompt line with its continuations / here-doc, or a whole `sh host=` block). */
@@ -30,6 +32,8 @@ export interface ShellStep extends StepBase {
   command: string;
   /** Lines typed at an interactive program's own prompt (e.g. `mysql>`), fed on stdin. */
   input?: string;
+  /** 1-based source line of each line of `input` (they may be separated by output lines). */
+  inputLines?: number[];
   /** Expected output shown in the tutorial, kept for display only. */
   output?: string;
 }

@@ -1,0 +1,303 @@
+// Tutorial documents → stages and steps, as a pipeline:
+//   files → (rst → Markdown) → markdown-it tokens → blocks (headings, checks, code) → steps → stages.
+// Every problem is collected with its file:line and reported together (InputErrors, exit code 2).
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import MarkdownIt from 'markdown-it';
+import type { Token } from 'markdown-it';
+import { InputErrors, StackcheckError } from '../error.js';
+import type { FileStep, ShellStep, Stage, Step, Tutorial } from './types.js';
+import { isAnnotated, readFenceSpec } from './fence.js';
+import { parsePrompt, readTranscript, type SourceLine } from './prompt.js';
+import { rstToMarkdown } from './rst.js';
+
+/** File name endings read as tutorial documents when the tutorial is a folder. */
+export const TUTORIAL_EXTENSIONS = ['.md', '.markdown', '.rst'];
+
+/** A unit of the document that matters to stackcheck, in source order. */
+export type Block =
+  | { kind: 'heading'; level: number; title: string; line: number }
+  | { kind: 'checks'; ids: string[]; line: number }
+  | { kind: 'code'; info: string | undefined; lines: SourceLine[]; line: number };
+
+/** A step before it is numbered within its stage. */
+type DraftStep = Omit<ShellStep, 'id' | 'stage'> | Omit<FileStep, 'id' | 'stage'>;
+
+/** State shared by the files of one tutorial: stage ids are unique across files; problems are collected. */
+interface ParseContext {
+  usedIds: Set<string>;
+  errors: StackcheckError[];
+}
+
+// Reads a tutorial file, or every .md/.markdown/.rst file of a folder in name order, into stages and steps.
+export async function parseTutorial(path: string): Promise<Tutorial> {
+  const files = await tutorialFiles(path);
+  const ctx: ParseContext = { usedIds: new Set(), errors: [] };
+  const stages: Stage[] = [];
+  let title: string | undefined;
+  for (const [index, file] of files.entries()) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new StackcheckError('E_TUTORIAL', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const doc = parseDocument(text, file, ctx);
+    if (index === 0) title = doc.title;
+    stages.push(...doc.stages);
+  }
+  if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
+  return { source: path, ...(title !== undefined ? { title } : {}), stages };
+}
+
+// The documents of a tutorial: the file itself, or the folder's tutorial files sorted by name.
+async function tutorialFiles(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new StackcheckError('E_TUTORIAL', `tutorial not found: ${path}`, {
+      cause: err,
+      hint: 'give a Markdown file or a folder of .md files',
+    });
+  }
+  if (!info.isDirectory()) return [path];
+  const names = (await readdir(path, { withFileTypes: true }))
+    .filter((e) => e.isFile() && TUTORIAL_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+    .map((e) => e.name)
+    .sort();
+  if (names.length === 0) {
+    throw new StackcheckError('E_TUTORIAL', `${path}: no tutorial files (${TUTORIAL_EXTENSIONS.join(', ')}) in this folder`);
+  }
+  return names.map((n) => join(path, n));
+}
+
+// Parses one Markdown document (for tests and single files); throws InputErrors listing every problem.
+export function parseMarkdown(text: string, file: string): { title?: string; stages: Stage[] } {
+  const ctx: ParseContext = { usedIds: new Set(), errors: [] };
+  const doc = parseDocument(text, file, ctx);
+  if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
+  return doc;
+}
+
+// One document through the pipeline; `.rst` files are first rewritten as Markdown line for line.
+function parseDocument(text: string, file: string, ctx: ParseContext): { title?: string; stages: Stage[] } {
+  const markdown = extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : text;
+  const blocks = toBlocks(markdown, file, ctx);
+  return toStages(blocks, file, ctx);
+}
+
+const md = new MarkdownIt({ html: true });
+const CHECKS_COMMENT = /<!--\s*(checks?)\s*:([\s\S]*?)-->/g;
+const CHECK_ID = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+// markdown-it tokens → the blocks that matter: headings, `<!-- checks: … -->` comments, code blocks.
+function toBlocks(markdown: string, file: string, ctx: ParseContext): Block[] {
+  const sourceLines = markdown.split(/\r?\n/);
+  const tokens = md.parse(markdown, {});
+  const blocks: Block[] = [];
+  for (let t = 0; t < tokens.length; t++) {
+    const token = tokens[t] as Token;
+    const start = token.map?.[0] ?? 0;
+    if (token.type === 'heading_open') {
+      blocks.push({ kind: 'heading', level: Number(token.tag.slice(1)), title: inlineText(tokens[t + 1]), line: start + 1 });
+    } else if (token.type === 'html_block') {
+      blocks.push(...checksIn(token.content, start + 1, file, ctx));
+    } else if (token.type === 'inline' && token.children?.some((c) => c.type === 'html_inline')) {
+      blocks.push(...checksIn(token.content, start + 1, file, ctx));
+    } else if (token.type === 'fence') {
+      const end = token.map?.[1] ?? start + 1;
+      const closing = sourceLines[end - 1]?.trim() ?? '';
+      const closed = end - 1 > start && closing.startsWith(token.markup) && /^[`~]+$/.test(closing);
+      if (!closed) {
+        ctx.errors.push(
+          err('E_TUTORIAL', file, start + 1, `code block opened with ${token.markup} is never closed: add a ${token.markup} line after its last line`),
+        );
+      }
+      blocks.push({ kind: 'code', info: token.info, lines: contentLines(token.content, start + 2), line: start + 1 });
+    } else if (token.type === 'code_block') {
+      blocks.push({ kind: 'code', info: undefined, lines: contentLines(token.content, start + 1), line: start + 1 });
+    }
+  }
+  return blocks;
+}
+
+// The plain text of a heading's inline token (code spans keep their text, markup goes).
+function inlineText(token: Token | undefined): string {
+  if (!token?.children) return token?.content.trim() ?? '';
+  return token.children
+    .map((c) => (c.type === 'text' || c.type === 'code_inline' ? c.content : c.type === 'softbreak' ? ' ' : ''))
+    .join('')
+    .trim();
+}
+
+// `<!-- checks: a.b, c.d -->` comments inside an HTML block or paragraph, at their own line.
+function checksIn(content: string, firstLine: number, file: string, ctx: ParseContext): Block[] {
+  const blocks: Block[] = [];
+  for (const m of content.matchAll(CHECKS_COMMENT)) {
+    const line = firstLine + content.slice(0, m.index).split('\n').length - 1;
+    if (m[1] === 'check') {
+      ctx.errors.push(err('E_TUTORIAL', file, line, `"<!-- check: … -->" is not recognised: write <!-- checks: ${(m[2] ?? '').trim()} -->`));
+      continue;
+    }
+    const ids = (m[2] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (ids.length === 0) {
+      ctx.errors.push(err('E_TUTORIAL', file, line, 'checks comment lists no checks: write e.g. <!-- checks: mysql.server, keystone.catalog -->'));
+      continue;
+    }
+    const bad = ids.filter((id) => !CHECK_ID.test(id));
+    for (const id of bad) {
+      ctx.errors.push(err('E_TUTORIAL', file, line, `"${id}" is not a check id: ids are dotted names such as mysql.server, separated by commas`));
+    }
+    if (bad.length === 0) blocks.push({ kind: 'checks', ids, line });
+  }
+  return blocks;
+}
+
+// A code token's content as lines numbered from the first content line.
+function contentLines(content: string, firstLine: number): SourceLine[] {
+  const lines = content.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((text, k) => ({ text: text.replace(/\r$/, ''), line: firstLine + k }));
+}
+
+// Blocks → stages: `##` starts a stage; steps before the first `##` after a `#` heading (or the file start) go into
+// an implicit stage named after that `#` heading (or the file name).
+function toStages(blocks: Block[], file: string, ctx: ParseContext): { title?: string; stages: Stage[] } {
+  const stages: Stage[] = [];
+  let title: string | undefined;
+  let current: Stage | undefined;
+  let implicit = { title: basename(file, extname(file)), line: 1 };
+  const draftSteps = new Map<Stage, DraftStep[]>();
+  const open = (stageTitle: string, line: number): Stage => {
+    const stage: Stage = { id: uniqueId(slugify(stageTitle), ctx.usedIds), title: stageTitle, checks: [], steps: [], loc: { file, line } };
+    stages.push(stage);
+    draftSteps.set(stage, []);
+    return stage;
+  };
+  for (const block of blocks) {
+    if (block.kind === 'heading') {
+      if (block.level === 1) {
+        title ??= block.title;
+        implicit = { title: block.title, line: block.line };
+        current = undefined;
+      } else if (block.level === 2) {
+        current = open(block.title, block.line);
+      }
+    } else if (block.kind === 'checks') {
+      current ??= open(implicit.title, implicit.line);
+      for (const id of block.ids) if (!current.checks.includes(id)) current.checks.push(id);
+    } else {
+      const steps = stepsOf(block, file, ctx);
+      if (steps.length === 0) continue;
+      current ??= open(implicit.title, implicit.line);
+      draftSteps.get(current)?.push(...steps);
+    }
+  }
+  for (const stage of stages) {
+    stage.steps = (draftSteps.get(stage) ?? []).map((s, n) => ({ ...s, id: `${stage.id}/${n + 1}`, stage: stage.id }) as Step);
+  }
+  return { ...(title !== undefined ? { title } : {}), stages };
+}
+
+/** A stable id from a heading: lower case, letters and digits, words joined by `-`. */
+export function slugify(title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9\s_-]/g, '')
+    .trim()
+    .replace(/[\s_-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return slug || 'stage';
+}
+
+// Same heading twice: the second id gets `-2`, the third `-3`.
+function uniqueId(slug: string, used: Set<string>): string {
+  let id = slug;
+  for (let n = 2; used.has(id); n++) id = `${slug}-${n}`;
+  used.add(id);
+  return id;
+}
+
+// A code block → its steps: an annotated fence is one step; otherwise each prompt line is one; no prompt, no step.
+function stepsOf(block: Extract<Block, { kind: 'code' }>, file: string, ctx: ParseContext): DraftStep[] {
+  if (block.info !== undefined && isAnnotated(block.info)) return annotatedStep(block, file, ctx);
+  return promptSteps(block.lines, file, ctx);
+}
+
+// ```` ```sh host=db-node ```` (one shell step) or ```` ```ini file=… host=… ```` (one file step).
+function annotatedStep(block: Extract<Block, { kind: 'code' }>, file: string, ctx: ParseContext): DraftStep[] {
+  const { spec, errors } = readFenceSpec(block.info ?? '');
+  for (const e of errors) ctx.errors.push(err('E_TUTORIAL', file, block.line, e));
+  if (!spec) return [];
+  const content = block.lines.map((l) => l.text).join('\n');
+  const base = {
+    host: spec.host,
+    loc: { file, line: block.line },
+    bodyLine: block.line + 1,
+    root: spec.user === undefined,
+    ...(spec.user !== undefined ? { user: spec.user } : {}),
+    ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    expectExit: spec.expectExit,
+    retries: spec.retries,
+    ...(spec.retryDelayMs !== undefined ? { retryDelayMs: spec.retryDelayMs } : {}),
+  };
+  if (spec.kind === 'file') {
+    return [
+      {
+        ...base,
+        kind: 'file',
+        path: spec.path ?? '',
+        mode: spec.mode ?? 'replace',
+        content: block.lines.length > 0 ? `${content}\n` : '',
+        ...(spec.fileMode !== undefined ? { fileMode: spec.fileMode } : {}),
+        ...(spec.owner !== undefined ? { owner: spec.owner } : {}),
+      },
+    ];
+  }
+  if (content.trim() === '') {
+    ctx.errors.push(err('E_TUTORIAL', file, block.line, `empty \`${spec.lang || 'sh'}\` block for host=${spec.host}: nothing to run`));
+    return [];
+  }
+  const prompted = block.lines.find((l) => parsePrompt(l.text));
+  if (prompted) {
+    ctx.errors.push(
+      err(
+        'E_TUTORIAL',
+        file,
+        prompted.line,
+        `line starts with a shell prompt inside an annotated block (host=${spec.host}): the whole block runs as written, ` +
+          'so remove the prompt, or drop the options and write the block in prompt style',
+      ),
+    );
+    return [];
+  }
+  return [{ ...base, kind: 'shell', command: content }];
+}
+
+// Prompt style: one step per prompt line, with its continuations, here-documents, interactive input and output.
+function promptSteps(lines: SourceLine[], file: string, ctx: ParseContext): DraftStep[] {
+  const { commands, problems } = readTranscript(lines);
+  for (const p of problems) ctx.errors.push(err('E_TUTORIAL', file, p.line, p.message));
+  return commands.map((c) => ({
+    kind: 'shell' as const,
+    host: c.prompt.host,
+    loc: { file, line: c.line },
+    bodyLine: c.line,
+    root: c.prompt.root,
+    expectExit: [0],
+    retries: 0,
+    command: c.command,
+    ...(c.input.length > 0 ? { input: c.input.map((l) => `${l.text}\n`).join(''), inputLines: c.input.map((l) => l.line) } : {}),
+    ...(c.output.length > 0 ? { output: c.output.join('\n') } : {}),
+  }));
+}
+
+function err(code: 'E_TUTORIAL', file: string, line: number, message: string): StackcheckError {
+  return new StackcheckError(code, message, { location: { file, line } });
+}
