@@ -1,0 +1,108 @@
+// MariaDB: the server answers on the database address; each service's database exists, its user logs in
+// with the inventory's password (from here and from the host that uses it) and its schema is migrated.
+import { connect } from 'node:net';
+import type { RowDataPacket } from 'mysql2/promise';
+import { checkSuite } from '../src/checks/define.js';
+import { CheckBroken, CheckFailure } from '../src/checks/outcome.js';
+import { describeMysqlError } from '../src/db/mysql.js';
+import { shQuote } from '../src/ssh/exec.js';
+
+const { check, expected } = checkSuite();
+const db = expected.dbRole;
+
+// Read the server's greeting packet: proves something MySQL-like answers on host:port (no login needed).
+function greeting(host: string, port: number): Promise<{ ok: true; version: string } | { ok: false; error: string; code?: string }> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port, timeout: 8000 });
+    let buf = Buffer.alloc(0);
+    const done = (r: { ok: true; version: string } | { ok: false; error: string; code?: string }): void => {
+      sock.destroy();
+      resolve(r);
+    };
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length < 5) return;
+      const len = buf.readUIntLE(0, 3);
+      if (buf.length < 4 + len) return;
+      const body = buf.subarray(4, 4 + len);
+      if (body[0] === 0xff) return done({ ok: false, error: `server refused this client: ${body.subarray(3).toString('utf8').replace(/^#\w{5}/, '')}` });
+      const end = body.indexOf(0, 1);
+      done({ ok: true, version: body.subarray(1, end > 0 ? end : undefined).toString('utf8') });
+    });
+    sock.on('timeout', () => done({ ok: false, error: 'no answer within 8 s', code: 'ETIMEDOUT' }));
+    sock.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, error: describeMysqlError(err).text, ...(err.code ? { code: err.code } : {}) }));
+  });
+}
+
+check('mysql.server', db, async (s, t) => {
+  t.logOnFailure(db, 'mariadb', '/var/log/mysql/error.log');
+  const target = s.dbAddress();
+  const g = await greeting(target.host, target.port);
+  if (g.ok) return;
+  if (g.code === undefined) throw new CheckBroken(`MariaDB on ${target.host}:${target.port} answered but refused this machine (${g.error})`);
+  const ss = await s.run(db, 'ss -ltnp 2>/dev/null | grep -E ":3306\\b" || echo "nothing listens on port 3306"; systemctl is-active mariadb 2>&1 || true').catch(() => undefined);
+  throw new CheckFailure(`MariaDB answering on ${target.host}:${target.port} (the db-node address, not only localhost)`, g.error, ss ? [s.commandEvidence(ss)] : []);
+});
+
+for (const svc of expected.services) {
+  const d = svc.db;
+  if (!d) continue;
+  check(`mysql.${svc.name}-db`, db, async (s, t) => {
+    t.logOnFailure(db, 'mariadb', '/var/log/mysql/error.log');
+    const target = s.mysqlTarget(d.user, d.passwordVar);
+    const where = `${target.user}@${target.host}`;
+    try {
+      await s.mysql.query(target, 'SELECT 1');
+    } catch (err) {
+      await s.mysql.drop(target);
+      const e = describeMysqlError(err);
+      if (e.kind === 'unreachable') throw new CheckBroken(`MariaDB on ${target.host}:${target.port} does not answer (${e.text})`);
+      throw new CheckFailure(`${d.user} to log in to MariaDB on ${target.host} with ${d.passwordVar} from the inventory`, e.text);
+    }
+    const visible = (await s.mysql.query<RowDataPacket>(target, 'SHOW DATABASES')).map((r) => String(Object.values(r)[0]));
+    const missing = d.schemas.filter((x) => !visible.includes(x));
+    if (missing.length > 0) {
+      throw new CheckFailure(
+        `database${d.schemas.length > 1 ? 's' : ''} ${d.schemas.join(', ')} to exist and be granted to ${d.user}`,
+        `${missing.join(', ')} missing or not granted (${where} sees: ${visible.filter((x) => x !== 'information_schema').join(', ') || 'nothing'})`,
+      );
+    }
+    for (const schema of d.schemas) {
+      const want = d.tables[schema] ?? [];
+      const rows = await s.mysql.query<RowDataPacket>(target, 'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?', [schema]);
+      const have = new Set(rows.map((r) => String(r.t)));
+      const absent = want.filter((x) => !have.has(x));
+      if (absent.length > 0) {
+        throw new CheckFailure(`schema ${schema} migrated (tables ${want.join(', ')})`, have.size === 0 ? `${schema} is empty (db sync not run?)` : `missing ${absent.join(', ')} (${have.size} tables)`);
+      }
+      const first = want[0];
+      if (first) {
+        try {
+          await s.mysql.query(target, `SELECT 1 FROM \`${schema}\`.\`${first}\` LIMIT 1`);
+        } catch (err) {
+          throw new CheckFailure(`${d.user} able to read ${schema}.${first}`, describeMysqlError(err).text);
+        }
+      }
+    }
+    // From the host that uses these credentials (grants may be host-specific), when it has a MySQL client library.
+    const client = d.clientRole;
+    if (!s.inventory.hosts[client] || client === db) return;
+    const py = `import sys
+try:
+    import pymysql
+except ImportError:
+    print("NO_PYMYSQL"); sys.exit(0)
+try:
+    pymysql.connect(host=${JSON.stringify(target.host)}, port=${target.port}, user=${JSON.stringify(d.user)}, password=sys.stdin.readline().rstrip("\\n"), database=${JSON.stringify(d.schemas[0])}, connect_timeout=8).close()
+    print("LOGIN_OK")
+except Exception as e:
+    print("LOGIN_FAILED", e)`;
+    const r = await s.run(client, `python3 -c ${shQuote(py)}`, 20_000, `${target.password}\n`);
+    if (/LOGIN_OK|NO_PYMYSQL/.test(r.stdout)) return;
+    throw new CheckFailure(
+      `${d.user} to log in to MariaDB on ${target.host} from ${client}`,
+      (r.stdout.replace(/^LOGIN_FAILED\s*/, '').trim() || r.stderr.trim()).split('\n')[0] ?? 'no output',
+      [s.commandEvidence(r)],
+    );
+  });
+}

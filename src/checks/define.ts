@@ -1,0 +1,134 @@
+// The helpers check files are written with: `checkSuite(component)` reads the run's context (vitest inject),
+// shares the run's clients, and `check(id, host, fn)` binds one vitest test to a registry entry and a host,
+// turning what the test throws into a CheckOutcome on the task (redacted, with evidence and log tails).
+import { afterAll, beforeAll, inject, test } from 'vitest';
+import type { CheckContext } from './context.js';
+import { expectedFor, type Expected } from './expect.js';
+import { CheckOutcomeError, toOutcome, type CheckOutcome } from './outcome.js';
+import { checkMeta } from './registry.js';
+import { acquireSession, releaseSession, type CheckSession } from './session.js';
+import type { CheckMeta, Evidence } from './types.js';
+import type { Redactor } from '../redact.js';
+import { redactorFor } from './secrets.js';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    stackcheck?: CheckOutcome;
+  }
+}
+
+/** What a check body may do besides throwing: name logs to fetch on failure, attach evidence. */
+export interface CheckTools {
+  /** On failure, attach this service's status and log tail from its host (ERROR/TRACE lines first). */
+  logOnFailure(role: string, unit: string, file?: string): void;
+  /** Attach evidence whatever the outcome. */
+  attach(e: Evidence): void;
+}
+
+export type CheckBody = (s: CheckSession, t: CheckTools) => Promise<void>;
+
+/** The test name of a check on a host: `nova.compute-up @ compute-1` (the runner parses it back). */
+export function testName(id: string, host: string): string {
+  return `${id} @ ${host}`;
+}
+
+/** Split a test name back into id and host. */
+export function parseTestName(name: string): { id: string; host: string } | undefined {
+  const m = /^(\S+) @ (\S+)$/.exec(name);
+  return m ? { id: m[1]!, host: m[2]! } : undefined;
+}
+
+// Redact every string of an outcome (messages may quote config lines; evidence quotes output).
+function redactOutcome(o: CheckOutcome, r: Redactor): CheckOutcome {
+  return {
+    ...o,
+    message: r.redact(o.message),
+    ...(o.expected !== undefined ? { expected: r.redact(o.expected) } : {}),
+    ...(o.found !== undefined ? { found: r.redact(o.found) } : {}),
+    evidence: o.evidence.map((e) => ({ ...e, name: r.redact(e.name), body: r.redact(e.body) })),
+  };
+}
+
+// Mirror a result into Allure when the runner set allure-vitest up (labels make the report navigable).
+async function toAllure(meta: CheckMeta, host: string, o: CheckOutcome, ctx: CheckContext): Promise<void> {
+  if (!ctx.allure) return;
+  const allure = await import('allure-js-commons');
+  await allure.labels(
+    { name: 'epic', value: 'conformance' },
+    { name: 'feature', value: ctx.stage ?? meta.remedy.stage },
+    { name: 'story', value: meta.component },
+    { name: 'host', value: host },
+    { name: 'severity', value: meta.severity },
+    { name: 'checkId', value: meta.id },
+  );
+  await allure.parameter('host', host);
+  if (o.status !== 'passed') await allure.description(`${o.message}\n\nFix: see stage "${meta.remedy.stage}" (${meta.remedy.text})`);
+  for (const e of o.evidence) await allure.attachment(e.name, e.body, e.contentType);
+}
+
+export interface CheckSuite {
+  ctx: CheckContext;
+  expected: Expected;
+  /** Declare one check on one host (`deployment` for deployment-wide checks). */
+  check(id: string, host: string, body: CheckBody, opts?: { timeoutMs?: number }): void;
+}
+
+// Start a check file: read the context, share the run's clients for the file's lifetime.
+export function checkSuite(): CheckSuite {
+  const ctx = inject('stackcheck');
+  if (!ctx) throw new Error('no stackcheck context: check files run through runChecks (stackcheck check), not plain vitest');
+  const expected = expectedFor(ctx.inventory, ctx.stage);
+  const redactor = redactorFor(ctx.inventory);
+  let session: CheckSession | undefined;
+  beforeAll(() => {
+    session = acquireSession(ctx);
+  });
+  afterAll(async () => {
+    await releaseSession(ctx.runId);
+  });
+
+  const check = (id: string, host: string, body: CheckBody, opts: { timeoutMs?: number } = {}): void => {
+    const meta = checkMeta(id);
+    const name = testName(id, host);
+    if (!ctx.selected.includes(id) || (meta.mutating && !ctx.functional)) {
+      test.skip(name, () => undefined);
+      return;
+    }
+    const timeout = opts.timeoutMs ?? (meta.mutating ? 600_000 : 60_000);
+    test.concurrent(
+      name,
+      async ({ task }) => {
+        const s = session;
+        if (!s) throw new Error('check session not open');
+        const logs: { role: string; unit: string; file?: string }[] = [];
+        const attached: Evidence[] = [];
+        const tools: CheckTools = {
+          logOnFailure: (role, unit, file) => void logs.push(file ? { role, unit, file } : { role, unit }),
+          attach: (e) => void attached.push(e),
+        };
+        let outcome: CheckOutcome;
+        try {
+          await body(s, tools);
+          outcome = { status: 'passed', message: '', evidence: attached };
+        } catch (err) {
+          outcome = toOutcome(err);
+          outcome.evidence = [...attached, ...outcome.evidence];
+          if (err instanceof CheckOutcomeError && err.status === 'failed' && logs.length > 0) {
+            outcome.evidence.push(...(await Promise.all(logs.map((l) => s.serviceLog(l.role, l.unit, l.file)))));
+          }
+        }
+        outcome = redactOutcome(outcome, redactor);
+        task.meta.stackcheck = outcome;
+        await toAllure(meta, host, outcome, ctx).catch(() => undefined);
+        if (outcome.status !== 'passed') {
+          const e = new Error(outcome.message);
+          e.name = outcome.status === 'broken' ? 'CheckBroken' : 'CheckFailure';
+          e.stack = `${e.name}: ${outcome.message}`;
+          throw e;
+        }
+      },
+      timeout,
+    );
+  };
+  return { ctx, expected, check };
+}

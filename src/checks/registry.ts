@@ -1,0 +1,175 @@
+// The one list of every conformance check: id, component, severity, grading weight, mutating flag, remedy.
+import type { CheckMeta, Severity } from './types.js';
+import { StackcheckError } from '../error.js';
+
+type Component = CheckMeta['component'];
+
+// Build one entry (keeps the table below one line per check).
+function c(
+  id: string,
+  title: string,
+  severity: Severity,
+  weight: number,
+  stage: string,
+  text: string,
+  mutating = false,
+): CheckMeta {
+  const component = id.split('.')[0] as Component;
+  return { id, component, title, severity, weight, mutating, remedy: { stage, text } };
+}
+
+const SERVICE_DBS = ['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder'] as const;
+const SERVICE_USERS = ['glance', 'placement', 'nova', 'neutron', 'cinder'] as const;
+const STAGE_OF: Record<string, string> = {
+  keystone: 'keystone',
+  glance: 'glance',
+  placement: 'placement',
+  nova: 'nova-controller',
+  neutron: 'neutron',
+  cinder: 'cinder',
+};
+const CATALOG: Record<string, string> = {
+  identity: 'keystone',
+  image: 'glance',
+  placement: 'placement',
+  compute: 'nova-controller',
+  network: 'neutron',
+  volumev3: 'cinder',
+};
+
+export const CHECKS: readonly CheckMeta[] = [
+  // MariaDB
+  c('mysql.server', 'MariaDB answers on the database address', 'blocker', 5, 'basic-services',
+    'systemctl status mariadb; set bind-address to the db-node address in /etc/mysql/mariadb.conf.d/99-openstack.cnf and restart'),
+  ...SERVICE_DBS.map((s) =>
+    c(`mysql.${s}-db`, `${s} database exists, ${s} user logs in, schema migrated`, 'critical', 3, STAGE_OF[s] ?? s,
+      `CREATE DATABASE / GRANT ALL ON the ${s} schemas TO '${s}'@'%' with the inventory password; run ${s === 'nova' ? 'nova-manage api_db sync and nova-manage db sync' : `${s}-manage db sync`}`),
+  ),
+  // RabbitMQ
+  c('rabbitmq.login', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'basic-services',
+    'systemctl status rabbitmq-server; rabbitmqctl add_user openstack <RABBIT_PASS>; rabbitmqctl set_permissions openstack ".*" ".*" ".*"'),
+  c('rabbitmq.nova-conductor', 'nova-conductor consumes its RPC queue', 'critical', 2, 'nova-controller',
+    'systemctl status nova-conductor; check transport_url and [database] in /etc/nova/nova.conf'),
+  c('rabbitmq.nova-scheduler', 'nova-scheduler consumes its RPC queue', 'critical', 2, 'nova-controller',
+    'systemctl status nova-scheduler; check transport_url in /etc/nova/nova.conf'),
+  c('rabbitmq.nova-compute', 'nova-compute consumes compute.<host>', 'critical', 2, 'nova-compute',
+    'systemctl status nova-compute; check transport_url in /etc/nova/nova.conf on the compute host'),
+  c('rabbitmq.neutron-server', 'neutron-server consumes q-plugin', 'critical', 2, 'neutron',
+    'systemctl status neutron-server; check transport_url in /etc/neutron/neutron.conf'),
+  c('rabbitmq.neutron-dhcp-agent', 'the DHCP agent consumes dhcp_agent.<host>', 'normal', 1, 'neutron',
+    'systemctl status neutron-dhcp-agent; check transport_url in /etc/neutron/neutron.conf'),
+  c('rabbitmq.neutron-l3-agent', 'the L3 agent consumes l3_agent.<host>', 'normal', 1, 'neutron',
+    'systemctl status neutron-l3-agent; check transport_url in /etc/neutron/neutron.conf'),
+  c('rabbitmq.cinder-scheduler', 'cinder-scheduler consumes its RPC queue', 'critical', 2, 'cinder',
+    'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
+  c('rabbitmq.cinder-volume', 'cinder-volume consumes cinder-volume.<host>@<backend>', 'critical', 2, 'cinder',
+    'systemctl status cinder-volume; check transport_url and enabled_backends in /etc/cinder/cinder.conf'),
+  // Keystone
+  c('keystone.api', 'the Keystone v3 API answers', 'blocker', 3, 'keystone',
+    'systemctl status keystone (uwsgi); check /var/log/keystone/keystone.log'),
+  c('keystone.admin-auth', 'admin gets a token for the admin project with the admin role', 'blocker', 3, 'keystone',
+    'keystone-manage bootstrap --bootstrap-password <ADMIN_PASS> … --bootstrap-region-id RegionOne'),
+  ...SERVICE_USERS.map((s) =>
+    c(`keystone.${s}-user`, `the ${s} user authenticates in the service project with the admin role`, 'critical', 2, STAGE_OF[s] ?? s,
+      `openstack user create --domain default --password <${s.toUpperCase()}_PASS> ${s}; openstack role add --project service --user ${s} admin; the same password in [keystone_authtoken] of /etc/${s}/${s}.conf`),
+  ),
+  ...Object.entries(CATALOG).map(([type, stage]) =>
+    c(`keystone.catalog-${type}`, `the catalog has ${type} public/internal/admin endpoints in the region`, 'critical', 2, stage,
+      `openstack service create --name … ${type}; openstack endpoint create --region RegionOne ${type} public|internal|admin <url>`),
+  ),
+  // Glance
+  c('glance.api', 'every Glance endpoint answers', 'critical', 2, 'glance', 'systemctl status glance-api; check /var/log/glance/glance-api.log'),
+  c('glance.images', 'the images the tutorial registers exist and are active', 'normal', 2, 'glance',
+    'openstack image create --disk-format qcow2 --container-format bare --public --file <image> <name>'),
+  c('glance.upload', 'an uploaded image becomes active and downloads back unchanged', 'critical', 3, 'glance',
+    'check [glance_store] filesystem_store_datadir in /etc/glance/glance-api.conf and its permissions', true),
+  // Nova
+  c('nova.api', 'every Nova endpoint answers', 'critical', 2, 'nova-controller', 'systemctl status nova-api; check /var/log/nova/nova-api.log'),
+  c('nova.conductor', 'nova-conductor is up and enabled', 'critical', 2, 'nova-controller',
+    'systemctl status nova-conductor; check transport_url and [database] connection in /etc/nova/nova.conf'),
+  c('nova.scheduler', 'nova-scheduler is up and enabled', 'critical', 2, 'nova-controller',
+    'systemctl status nova-scheduler; check transport_url in /etc/nova/nova.conf'),
+  c('nova.compute-up', 'nova-compute is up and enabled', 'blocker', 3, 'nova-compute',
+    'systemctl status nova-compute; check transport_url in /etc/nova/nova.conf'),
+  c('nova.hypervisor', 'the compute host is a QEMU hypervisor', 'critical', 2, 'nova-compute',
+    'install nova-compute-qemu; [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf'),
+  c('nova.cell-mapping', 'cells are mapped and the compute host is mapped to cell1', 'critical', 2, 'nova-compute',
+    'nova-manage cell_v2 map_cell0; nova-manage cell_v2 create_cell --name=cell1; nova-manage cell_v2 discover_hosts'),
+  c('nova.boot', 'a test server boots to ACTIVE on the host and is deleted', 'blocker', 5, 'nova-compute',
+    'see /var/log/nova/nova-compute.log on the host; check the image, flavor and network exist', true),
+  // Placement
+  c('placement.api', 'every Placement endpoint answers', 'critical', 2, 'placement',
+    'check the placement-api site under Apache/uwsgi and /var/log/placement/placement-api.log'),
+  c('placement.provider', 'the compute host is a resource provider with VCPU, MEMORY_MB and DISK_GB', 'critical', 2, 'nova-compute',
+    'check [placement] in /etc/nova/nova.conf on the compute host and restart nova-compute'),
+  // Neutron
+  c('neutron.api', 'every Neutron endpoint answers', 'critical', 2, 'neutron', 'systemctl status neutron-server; check /var/log/neutron/neutron-server.log'),
+  c('neutron.dhcp-agent', 'the DHCP agent is alive', 'critical', 2, 'neutron', 'systemctl status neutron-dhcp-agent'),
+  c('neutron.l3-agent', 'the L3 agent is alive', 'critical', 2, 'neutron', 'systemctl status neutron-l3-agent'),
+  c('neutron.metadata-agent', 'the metadata agent is alive', 'normal', 1, 'neutron', 'systemctl status neutron-metadata-agent; check metadata_proxy_shared_secret'),
+  c('neutron.linuxbridge-agent', 'the Linux bridge agent is alive on the host', 'critical', 2, 'neutron',
+    'systemctl status neutron-linuxbridge-agent; check physical_interface_mappings in linuxbridge_agent.ini'),
+  c('neutron.networks', "the tutorial's networks, subnets and router exist", 'critical', 2, 'neutron',
+    'openstack network create / subnet create / router create as in the tutorial'),
+  c('neutron.floating-pool', 'the external subnet allocates the tutorial\'s floating address range', 'normal', 2, 'neutron',
+    'openstack subnet create --allocation-pool start=<FLOATING_IP_START>,end=<FLOATING_IP_END> on the external network'),
+  c('neutron.floating-ip', 'a floating IP attaches to a running server and detaches', 'critical', 3, 'neutron',
+    'check the router has an external gateway and an interface on the private subnet; see neutron-l3-agent.log', true),
+  // Cinder
+  c('cinder.api', 'every Cinder endpoint answers', 'critical', 2, 'cinder', 'systemctl status cinder-api (apache2); check /var/log/cinder/cinder-api.log'),
+  c('cinder.scheduler', 'cinder-scheduler is up', 'critical', 2, 'cinder', 'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
+  c('cinder.volume', 'cinder-volume is up', 'critical', 2, 'cinder', 'systemctl status cinder-volume; check enabled_backends in /etc/cinder/cinder.conf'),
+  c('cinder.attach', 'a volume becomes available, attaches to a server, detaches and is deleted', 'critical', 3, 'cinder',
+    'see /var/log/cinder/cinder-volume.log and nova-compute.log', true),
+  // QEMU on compute hosts
+  c('qemu.instances', 'one qemu process per ACTIVE instance on the host, none orphaned', 'critical', 2, 'nova-compute',
+    'virsh list --all; nova reboot --hard <server>; kill orphaned qemu-system processes'),
+  c('qemu.virt-type', 'libvirt virt_type is qemu', 'normal', 1, 'nova-compute', 'set [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf and restart nova-compute'),
+  // Host pitfalls
+  c('host.machine-id', '/etc/machine-id holds a machine id', 'critical', 2, 'nova-compute',
+    'systemd-machine-id-setup (an empty /etc/machine-id makes instance spawn fail with IndexError)'),
+  c('host.instances-space', 'the instances directory has free space', 'critical', 2, 'nova-compute',
+    'free space in /var/lib/nova/instances (df -h /var/lib/nova/instances; remove stray files)'),
+  // Horizon
+  c('horizon.page', 'the dashboard login page answers', 'normal', 2, 'horizon', 'systemctl status apache2; check /var/log/apache2/error.log'),
+  c('horizon.login', 'the admin logs in to the dashboard', 'normal', 2, 'horizon',
+    'check OPENSTACK_HOST and OPENSTACK_KEYSTONE_URL in /etc/openstack-dashboard/local_settings.py'),
+];
+
+const BY_ID = new Map(CHECKS.map((m) => [m.id, m]));
+
+/** The metadata of a check id, or an error naming the unknown id. */
+export function checkMeta(id: string): CheckMeta {
+  const m = BY_ID.get(id);
+  if (!m) throw new StackcheckError('E_INTERNAL', `unknown check id "${id}" (not in src/checks/registry.ts)`);
+  return m;
+}
+
+export const COMPONENTS: readonly Component[] = ['mysql', 'rabbitmq', 'keystone', 'glance', 'nova', 'placement', 'neutron', 'cinder', 'qemu', 'horizon', 'host'];
+
+/** Every component a check file exists for (a `host` check lives in qemu's file). */
+export function componentFile(component: Component): string {
+  return component === 'host' ? 'qemu' : component;
+}
+
+// Expand `--only` (ids, components, `component.*` globs) into check ids; unknown names are input errors.
+export function selectChecks(only: readonly string[] | undefined): string[] {
+  if (!only || only.length === 0) return CHECKS.map((m) => m.id);
+  const out = new Set<string>();
+  const unknown: string[] = [];
+  for (const raw of only) {
+    const name = raw.trim();
+    if (!name) continue;
+    const matched = CHECKS.filter(
+      (m) => m.id === name || m.component === name || (name.endsWith('*') && m.id.startsWith(name.slice(0, -1))),
+    );
+    if (matched.length === 0) unknown.push(name);
+    for (const m of matched) out.add(m.id);
+  }
+  if (unknown.length > 0) {
+    throw new StackcheckError('E_ARGS', `unknown check id or component: ${unknown.join(', ')}`, {
+      hint: `components: ${COMPONENTS.join(', ')}; ids like ${CHECKS.slice(0, 3).map((m) => m.id).join(', ')} (stackcheck check --list)`,
+    });
+  }
+  return CHECKS.filter((m) => out.has(m.id)).map((m) => m.id);
+}

@@ -1,0 +1,173 @@
+// Runs the conformance checks (vitest files in checks/) programmatically against one inventory and maps each
+// test back to a CheckResult (id + host, status, expected/found, remedy, evidence).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+import type { Inventory } from '../inventory/types.js';
+import { StackcheckError } from '../error.js';
+import type { CheckContext } from './context.js';
+import { parseTestName } from './define.js';
+import { checkMeta, CHECKS, selectChecks } from './registry.js';
+import type { CheckOutcome } from './outcome.js';
+import type { CheckMeta, CheckResult } from './types.js';
+import { redactorFor } from './secrets.js';
+
+export interface RunChecksOptions {
+  inventory: Inventory;
+  /** Check ids, components or `component.*` (all checks when absent). */
+  only?: string[];
+  /** Run mutating checks too. */
+  functional?: boolean;
+  /** The tutorial stage just finished (recorded in results, limits what is expected). */
+  stage?: string;
+  /** When set, allure-vitest writes its results to `<reportsDir>/allure-results`. */
+  reportsDir?: string;
+  /** Called as each check finishes (live progress). */
+  onResult?: (r: CheckResult) => void;
+  /** Run id (a fresh one by default). */
+  runId?: string;
+}
+
+/** Where the check files are: `checks/*.check.ts` from sources, `dist/checks/*.check.js` once built. */
+export function checkFilesRoot(): { root: string; ext: string } {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  if (import.meta.url.endsWith('.ts')) return { root: resolve(here, '../..'), ext: 'ts' };
+  // compiled: dist/src/checks/run.js → dist/
+  return { root: resolve(here, '../..'), ext: 'js' };
+}
+
+// A result built from the registry entry plus what happened.
+function result(meta: CheckMeta, host: string, o: CheckOutcome | { status: 'skipped'; message: string; evidence: [] }, durationMs: number, stage?: string): CheckResult {
+  return {
+    id: meta.id,
+    host,
+    component: meta.component,
+    title: meta.title,
+    severity: meta.severity,
+    weight: meta.weight,
+    status: o.status,
+    message: o.message,
+    ...('expected' in o && o.expected !== undefined ? { expected: o.expected } : {}),
+    ...('found' in o && o.found !== undefined ? { found: o.found } : {}),
+    remedy: meta.remedy,
+    evidence: o.evidence,
+    durationMs,
+    ...(stage ? { stage } : {}),
+  };
+}
+
+/** Map one finished vitest test to a result (undefined for tests that were not selected). */
+export function mapTestCase(tc: TestCase, ctx: Pick<CheckContext, 'selected' | 'functional' | 'stage'>): CheckResult | undefined {
+  const parsed = parseTestName(tc.name);
+  if (!parsed) return undefined;
+  const meta = CHECKS.find((m) => m.id === parsed.id);
+  if (!meta || !ctx.selected.includes(meta.id)) return undefined;
+  const r = tc.result();
+  const duration = Math.round(tc.diagnostic()?.duration ?? 0);
+  if (r.state === 'skipped' || r.state === 'pending') {
+    const why = meta.mutating && !ctx.functional ? 'not run: mutating check (use --functional)' : 'not run';
+    return result(meta, parsed.host, { status: 'skipped', message: why, evidence: [] }, duration, ctx.stage);
+  }
+  const outcome = tc.meta().stackcheck;
+  if (outcome) return result(meta, parsed.host, outcome, duration, ctx.stage);
+  if (r.state === 'passed') return result(meta, parsed.host, { status: 'passed', message: '', evidence: [] }, duration, ctx.stage);
+  // Failed outside our wrapper: a timeout or an error in a hook — the check could not run to the end.
+  const first = r.state === 'failed' ? r.errors[0] : undefined;
+  const msg = first?.message ?? 'unknown error';
+  return result(meta, parsed.host, { status: 'broken', message: `cannot check: ${msg}`, evidence: [] }, duration, ctx.stage);
+}
+
+// Results for selected checks of a file that did not load (syntax error, import failure): broken, not silent.
+function brokenFileResults(mod: TestModule, ids: string[], seen: Set<string>, stage?: string): CheckResult[] {
+  const errs = mod.errors().map((e) => e.message).join('; ') || 'the check file failed';
+  return ids
+    .filter((id) => !seen.has(id))
+    .map((id) => result(checkMeta(id), 'deployment', { status: 'broken', message: `cannot check: ${errs}`, evidence: [] }, 0, stage));
+}
+
+/** Run the selected checks against the inventory's deployment; never throws for failing checks. */
+export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> {
+  const selected = selectChecks(opts.only);
+  const components = [...new Set(selected.map((id) => checkMeta(id).component))];
+  const { root, ext } = checkFilesRoot();
+  const files = components.map((c) => join(root, 'checks', `${c}.check.${ext}`)).filter((f) => existsSync(f));
+  const missing = components.filter((c) => !existsSync(join(root, 'checks', `${c}.check.${ext}`)));
+  if (missing.length > 0) throw new StackcheckError('E_INTERNAL', `no check file for ${missing.join(', ')} under ${join(root, 'checks')}`);
+
+  const ctx: CheckContext = {
+    runId: opts.runId ?? randomUUID(),
+    inventory: opts.inventory,
+    selected,
+    functional: opts.functional ?? false,
+    ...(opts.stage ? { stage: opts.stage } : {}),
+    files: files.length,
+    allure: !!opts.reportsDir,
+  };
+  const results: CheckResult[] = [];
+  const progress: Reporter = {
+    onTestCaseResult(tc) {
+      const r = mapTestCase(tc, ctx);
+      if (r) opts.onResult?.(r);
+    },
+  };
+  const reporters: (Reporter | [string, Record<string, unknown>])[] = [progress];
+  if (opts.reportsDir) reporters.push(['allure-vitest/reporter', { resultsDir: join(resolve(opts.reportsDir), 'allure-results') }]);
+
+  const { createVitest } = await import('vitest/node');
+  const exitCodeBefore = process.exitCode;
+  const vitest = await createVitest(
+    'test',
+    {
+      root,
+      config: false,
+      watch: false,
+      include: [`checks/*.check.${ext}`],
+      reporters,
+      ...(opts.reportsDir ? { setupFiles: ['allure-vitest/setup'] } : {}),
+      provide: { stackcheck: ctx },
+      pool: 'threads',
+      isolate: false,
+      fileParallelism: false,
+      maxWorkers: 1,
+      testTimeout: 120_000,
+      hookTimeout: 60_000,
+      passWithNoTests: true,
+      silent: true,
+    },
+    { logLevel: 'silent', cacheDir: join(root, 'node_modules', '.vite-stackcheck') },
+  );
+  try {
+    const run = await vitest.start(files);
+    for (const mod of run.testModules) {
+      const seen = new Set<string>();
+      for (const tc of mod.children.allTests()) {
+        const r = mapTestCase(tc, ctx);
+        if (r) {
+          results.push(r);
+          seen.add(r.id);
+        }
+      }
+      if (mod.state() === 'failed' && mod.errors().length > 0) {
+        const component = /([a-z]+)\.check\.[jt]s$/.exec(mod.moduleId)?.[1];
+        results.push(...brokenFileResults(mod, selected.filter((id) => checkMeta(id).component === component), seen, ctx.stage));
+      }
+    }
+  } finally {
+    await vitest.close();
+    process.exitCode = exitCodeBefore;
+  }
+  // Belt and braces: nothing secret leaves the run, whatever a check put in a message.
+  const red = redactorFor(opts.inventory);
+  return results.map((r) => ({
+    ...r,
+    message: red.redact(r.message),
+    evidence: r.evidence.map((e) => ({ ...e, body: red.redact(e.body), name: red.redact(e.name) })),
+  }));
+}
+
+/** Whether a set of results means "conforms" (skipped checks do not count against it). */
+export function allPassed(results: CheckResult[]): boolean {
+  return results.every((r) => r.status === 'passed' || r.status === 'skipped');
+}
