@@ -1,8 +1,9 @@
-// The one label scheme for steps and checks, so a report is navigable by stage, then host,
+// The one presentation scheme (labels, identity, remedy text) for steps and checks, so a report is navigable by stage, then host,
 // and several runs or students merge without collapsing into each other.
 import { createHash } from 'node:crypto';
 import type { Label } from 'allure-js-commons';
 import type { Category } from 'allure-js-commons/sdk';
+import type { CheckResult } from '../checks/types.js';
 
 /** `layer` label values: what produced the result (categories match on it). */
 export const LAYER = { step: 'step', check: 'check' } as const;
@@ -63,3 +64,17 @@ export const ALLURE3_CATEGORIES = [
   { id: 'check-failed', name: 'Check failed', matchers: { statuses: ['failed'], labels: { layer: `^${LAYER.check}$` } }, groupBy: ['owner', { label: 'host' }] },
   { id: 'check-broken', name: 'Check broken', matchers: { statuses: ['broken'], labels: { layer: `^${LAYER.check}$` } }, groupBy: ['owner', { label: 'host' }] },
 ] as const;
+
+/** The one line a student reads for a failed check: what was wrong and how to fix it. */
+export function checkMessage(result: Pick<CheckResult, 'id' | 'host' | 'status' | 'message' | 'remedy'>): string {
+  return `Check ${result.id} on ${result.host} ${result.status}: ${result.message}\nFix (stage ${result.remedy.stage}): ${result.remedy.text}`;
+}
+
+// Remedy first, then expected vs found: what a student needs before any evidence.
+export function checkDescription(result: Pick<CheckResult, 'status' | 'remedy' | 'expected' | 'found'>): string {
+  const lines: string[] = [];
+  if (result.status !== 'passed') lines.push(`**Remedy** (tutorial stage \`${result.remedy.stage}\`): ${result.remedy.text}`, '');
+  if (result.expected !== undefined) lines.push(`- expected: ${result.expected}`);
+  if (result.found !== undefined) lines.push(`- found: ${result.found}`);
+  return lines.join('\n');
+}

@@ -10,7 +10,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { CheckResult } from '../checks/types.js';
 import { describeExitCode, findErrors, formatLocation } from '../error.js';
 import { RedactingWriter } from './redact-results.js';
-import { CATEGORIES, historyKey, scopeLabels, type ResultScope } from './allure-labels.js';
+import { CATEGORIES, checkDescription, checkMessage, historyKey, scopeLabels, type ResultScope } from './allure-labels.js';
 import { cleanOutput, oneLine } from './text.js';
 
 /** What the report says about the run as a whole. */
@@ -25,6 +25,8 @@ export interface AllureRunContext {
   /** stackcheck version. */
   version: string;
   runId: string;
+  /** The tutorial's stages in order: numbers stages the same way for steps and checks, whatever `--from` says. */
+  stages?: { id: string; title: string }[];
 }
 
 // Environment widget: which tutorial, which deployment, which machines, which tool version.
@@ -71,6 +73,7 @@ export class AllureRunWriter {
     private readonly ctx: AllureRunContext,
     writer: Writer = new FileSystemWriter({ resultsDir: ctx.resultsDir }),
   ) {
+    for (const st of ctx.stages ?? []) this.stageStarted(st);
     this.runtime = new ReporterRuntime({
       writer: new RedactingWriter(writer, ctx.redactor),
       environmentInfo: environmentInfo(ctx),
@@ -85,8 +88,10 @@ export class AllureRunWriter {
   }
 
   // Stages are numbered in the order they start, which is tutorial order.
-  stageStarted(stage: Stage): void {
-    if (!this.stages.has(stage.id)) this.stages.set(stage.id, { title: stage.title, index: this.stages.size + 1 });
+  stageStarted(stage: Pick<Stage, 'id' | 'title'>): void {
+    if (this.stages.has(stage.id)) return;
+    const pos = this.ctx.stages?.findIndex((s) => s.id === stage.id) ?? -1;
+    this.stages.set(stage.id, { title: stage.title, index: pos >= 0 ? pos + 1 : this.stages.size + 1 });
   }
 
   stepStarted(step: Step): void {
@@ -226,20 +231,6 @@ function stepDescription(step: Step): string {
   const who = step.user ? `as ${step.user}` : step.root ? 'as root' : 'as the SSH user';
   const body = step.kind === 'shell' ? '```sh\n' + step.command + '\n```' : '```ini\n' + step.content + '\n```';
   return `Tutorial ${formatLocation(step.loc)}, on **${step.host}** ${who}.\n\n${body}`;
-}
-
-/** The one line a student reads for a failed check: what was wrong and how to fix it. */
-export function checkMessage(result: Pick<CheckResult, 'id' | 'host' | 'status' | 'message' | 'remedy'>): string {
-  return `Check ${result.id} on ${result.host} ${result.status}: ${result.message}\nFix (stage ${result.remedy.stage}): ${result.remedy.text}`;
-}
-
-// Remedy first, then expected vs found: what a student needs before any evidence.
-export function checkDescription(result: Pick<CheckResult, 'status' | 'remedy' | 'expected' | 'found'>): string {
-  const lines: string[] = [];
-  if (result.status !== 'passed') lines.push(`**Remedy** (tutorial stage \`${result.remedy.stage}\`): ${result.remedy.text}`, '');
-  if (result.expected !== undefined) lines.push(`- expected: ${result.expected}`);
-  if (result.found !== undefined) lines.push(`- found: ${result.found}`);
-  return lines.join('\n');
 }
 
 /** Subscribe an Allure writer to a run's events; returns the unsubscribe function. */
