@@ -38,6 +38,8 @@ export interface Failure {
   status: string;
   message: string;
   remedy?: string;
+  /** Tutorial stage the remedy points to (checks). */
+  remedyStage?: string;
   location?: string;
 }
 
@@ -156,7 +158,7 @@ export class SummaryCollector {
       });
       this.stage(stage).checks[r.status]++;
       if (r.status === 'failed' || r.status === 'broken') {
-        this.failures.push({ kind: 'check', id: r.id, host: r.host, stage, status: r.status, message: oneLine(r.message, 200), remedy: r.remedy.text });
+        this.failures.push({ kind: 'check', id: r.id, host: r.host, stage, status: r.status, message: oneLine(r.message, 200), remedy: r.remedy.text, remedyStage: r.remedy.stage });
       }
     }
   }
@@ -236,7 +238,7 @@ export function renderSummary(summary: RunSummary, opts: { color: boolean; repor
     for (const f of summary.failures) {
       const where = f.location ? ` (${f.location})` : '';
       out.push(`${bad} ${f.kind} ${c.bold(f.id)} on ${f.host}${where}: ${f.message}`);
-      if (f.remedy) out.push(`    ${c.cyan('fix:')} ${f.kind === 'check' ? `(stage ${f.stage}) ` : ''}${f.remedy}`);
+      if (f.remedy) out.push(`    ${c.cyan('fix:')} ${f.remedyStage ? `(stage ${f.remedyStage}) ` : ''}${f.remedy}`);
     }
   }
   if (opts.reportHint) out.push('', opts.reportHint);
