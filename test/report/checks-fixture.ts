@@ -5,7 +5,14 @@ import type { CheckResult } from '../../src/checks/types.js';
 export const SECRET = 'Sup3r-s3cret-DBPASS';
 
 export function checkResults(): CheckResult[] {
-  const base = { component: 'keystone', severity: 'critical', weight: 2, evidence: [], durationMs: 120, stage: 'keystone' } as const;
+  const base: Pick<CheckResult, 'component' | 'severity' | 'weight' | 'evidence' | 'durationMs' | 'stage'> = {
+    component: 'keystone',
+    severity: 'critical',
+    weight: 2,
+    evidence: [],
+    durationMs: 120,
+    stage: 'keystone',
+  };
   return [
     { ...base, id: 'keystone.token', host: 'auth-node', title: 'Admin gets a token', status: 'passed', message: '', remedy: { stage: 'keystone', text: 'bootstrap keystone' } },
     {
