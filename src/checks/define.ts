@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, inject, test } from 'vitest';
 import type { CheckContext } from './context.js';
 import { expectedFor, type Expected } from './expect.js';
-import { CheckOutcomeError, toOutcome, type CheckOutcome } from './outcome.js';
+import { CheckFailure, CheckOutcomeError, toOutcome, type CheckOutcome } from './outcome.js';
 import { checkMeta } from './registry.js';
 import { acquireSession, releaseSession, type CheckSession } from './session.js';
 import type { CheckMeta, Evidence } from './types.js';
@@ -71,6 +71,8 @@ export interface CheckSuite {
   expected: Expected;
   /** Declare one check on one host (`deployment` for deployment-wide checks). */
   check(id: string, host: string, body: CheckBody, opts?: { timeoutMs?: number }): void;
+  /** Declare a check on each compute host; with none in the inventory, one failing `id @ deployment` says so. */
+  eachCompute(id: string, body: (role: string) => CheckBody, opts?: { timeoutMs?: number }): void;
 }
 
 // Start a check file: read the context, share the run's clients for the file's lifetime.
@@ -130,5 +132,14 @@ export function checkSuite(): CheckSuite {
       timeout,
     );
   };
-  return { ctx, expected, check };
+  const eachCompute = (id: string, body: (role: string) => CheckBody, opts: { timeoutMs?: number } = {}): void => {
+    if (expected.computeRoles.length === 0) {
+      check(id, 'deployment', async () => {
+        throw new CheckFailure('at least one compute host in the inventory (a role named compute-N, or COMPUTE_ROLES)', `roles: ${Object.keys(ctx.inventory.hosts).join(', ')}`);
+      });
+      return;
+    }
+    for (const role of expected.computeRoles) check(id, role, body(role), opts);
+  };
+  return { ctx, expected, check, eachCompute };
 }

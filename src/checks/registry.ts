@@ -147,11 +147,6 @@ export function checkMeta(id: string): CheckMeta {
 
 export const COMPONENTS: readonly Component[] = ['mysql', 'rabbitmq', 'keystone', 'glance', 'nova', 'placement', 'neutron', 'cinder', 'qemu', 'horizon', 'host'];
 
-/** Every component a check file exists for (a `host` check lives in qemu's file). */
-export function componentFile(component: Component): string {
-  return component === 'host' ? 'qemu' : component;
-}
-
 // Expand `--only` (ids, components, `component.*` globs) into check ids; unknown names are input errors.
 export function selectChecks(only: readonly string[] | undefined): string[] {
   if (!only || only.length === 0) return CHECKS.map((m) => m.id);
