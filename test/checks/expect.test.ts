@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest';
+import { computeRoles, expectedFor, roleAddress, sameHost, stageReached } from '../../src/checks/expect.js';
+import { inventory } from './fixtures-inventory.js';
+
+describe('expectations come from the inventory', () => {
+  test('compute hosts are the compute-N roles, not the api node', () => {
+    expect(computeRoles(inventory())).toEqual(['compute-1', 'compute-2']);
+  });
+
+  test('COMPUTE_ROLES overrides the naming convention', () => {
+    expect(computeRoles(inventory({ vars: { COMPUTE_ROLES: 'api-node, compute-2' } }))).toEqual(['api-node', 'compute-2']);
+  });
+
+  test('a role listens on its <ROLE>_IP variable, else its SSH address', () => {
+    const inv = inventory();
+    expect(roleAddress(inv, 'db-node')).toBe('192.168.1.11');
+    expect(roleAddress(inv, 'auth-node')).toBe('10.0.0.12');
+    expect(roleAddress(inv, 'nowhere')).toBeUndefined();
+  });
+
+  test('a reported FQDN, short name or address designates the role', () => {
+    const inv = inventory();
+    expect(sameHost(inv, 'compute-1', 'compute-1.example.org')).toBe(true);
+    expect(sameHost(inv, 'compute-1', '10.0.0.17')).toBe(true);
+    expect(sameHost(inv, 'compute-1', 'compute-2')).toBe(false);
+  });
+
+  test('the full service list is expected without a stage; a stage limits it', () => {
+    const all = expectedFor(inventory()).services.map((s) => s.name);
+    expect(all).toEqual(['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder', 'horizon']);
+    expect(expectedFor(inventory(), 'glance').services.map((s) => s.name)).toEqual(['keystone', 'glance']);
+    expect(stageReached('cinder', 'keystone')).toBe(false);
+    expect(stageReached('keystone', 'cinder')).toBe(true);
+  });
+
+  test('defaults follow the tutorial: RegionOne, service project, openstack on /', () => {
+    const e = expectedFor(inventory({ vars: {} }));
+    expect(e.region).toBe('RegionOne');
+    expect(e.serviceProject).toBe('service');
+    expect(e.rabbit).toEqual({ user: 'openstack', passwordVar: 'RABBIT_PASS', vhost: '/' });
+    expect(e.horizonUrl).toBe('http://10.0.0.14/horizon/');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest';
+import { CHECKS, checkMeta, selectChecks } from '../../src/checks/registry.js';
+import { StackcheckError } from '../../src/error.js';
+
+describe('check registry', () => {
+  test('ids are unique and named <component>.<name>', () => {
+    const ids = CHECKS.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const m of CHECKS) expect(m.id.startsWith(`${m.component}.`)).toBe(true);
+  });
+
+  test('every check has a remedy pointing at a stage', () => {
+    for (const m of CHECKS) {
+      expect(m.remedy.stage).not.toBe('');
+      expect(m.remedy.text.length).toBeGreaterThan(10);
+    }
+  });
+
+  test('only the checks that change the deployment are mutating', () => {
+    expect(CHECKS.filter((m) => m.mutating).map((m) => m.id).sort()).toEqual(['cinder.attach', 'glance.upload', 'neutron.floating-ip', 'nova.boot']);
+  });
+
+  test('--only takes ids, components and prefixes', () => {
+    expect(selectChecks(['nova.compute-up'])).toEqual(['nova.compute-up']);
+    expect(selectChecks(['rabbitmq'])).toContain('rabbitmq.nova-compute');
+    expect(selectChecks(['keystone.catalog-*'])).toHaveLength(6);
+    expect(selectChecks(undefined)).toHaveLength(CHECKS.length);
+  });
+
+  test('an unknown name is an input error (exit 2) naming it', () => {
+    let err: unknown;
+    try {
+      selectChecks(['nova', 'novva.api']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StackcheckError);
+    expect((err as StackcheckError).exitCode).toBe(2);
+    expect((err as Error).message).toContain('novva.api');
+  });
+
+  test('checkMeta refuses ids that are not registered', () => {
+    expect(() => checkMeta('nova.nope')).toThrow(/unknown check id/);
+  });
+});
