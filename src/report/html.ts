@@ -32,7 +32,11 @@ export interface BuiltReport {
 // The report generator is a CLI of the `allure` package: find it next to our own node_modules.
 function allureCli(): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('allure/package.json')), 'cli.js');
+  // The package exports no ./package.json: walk up from its entry point to the package root.
+  let dir = dirname(require.resolve('allure'));
+  while (!existsSync(join(dir, 'cli.js')) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!existsSync(join(dir, 'cli.js'))) throw new StackcheckError('E_INTERNAL', 'the Allure 3 CLI (npm package "allure") is not installed');
+  return join(dir, 'cli.js');
 }
 
 // An allurerc.mjs (functions are needed for environment matchers): two Awesome outputs, our categories, history.
@@ -69,8 +73,9 @@ export async function buildReport(opts: BuildReportOptions): Promise<BuiltReport
     const rc = join(work, 'allurerc.mjs');
     writeFileSync(rc, allureConfig(opts, output));
     if (opts.historyPath) mkdirSync(dirname(resolve(opts.historyPath)), { recursive: true });
+    const cli = allureCli();
     try {
-      await run(process.execPath, [allureCli(), 'generate', '--config', rc, ...opts.resultsDirs.map((d) => resolve(d))], {
+      await run(process.execPath, [cli, 'generate', '--config', rc, ...opts.resultsDirs.map((d) => resolve(d))], {
         cwd: work,
         env: { ...process.env, ALLURE_NO_ANALYTICS: '1', NO_COLOR: '1', CI: '1' },
         maxBuffer: 16 * 1024 * 1024,

@@ -81,7 +81,13 @@ export class SummaryCollector {
   private durationMs = 0;
   private readonly startedAt = new Date();
 
-  constructor(private readonly meta: { runId: string; tutorial: string; inventory: string }) {}
+  private readonly meta: { runId: string; tutorial: string; inventory: string };
+
+  // `stages` (tutorial order) lists stages that never start too, as `not-run`.
+  constructor(meta: { runId: string; tutorial: string; inventory: string; stages?: { id: string; title: string }[] }) {
+    this.meta = { runId: meta.runId, tutorial: meta.tutorial, inventory: meta.inventory };
+    for (const s of meta.stages ?? []) this.stage(s.id, s.title);
+  }
 
   private stage(id: string, title = id): StageSummary {
     let s = this.stages.get(id);

@@ -10,14 +10,15 @@ const parameter = z.object({ name: z.string(), value: z.string(), excluded: z.bo
 const status = z.enum(['passed', 'failed', 'broken', 'skipped', 'unknown']);
 const statusDetails = z.object({ message: z.string().optional(), trace: z.string().optional() }).passthrough();
 
+// allure-js writes attachments added at runtime as steps of their own, without `steps` or `status`.
 interface Step {
   name: string;
   status?: string;
-  steps: Step[];
+  steps?: Step[];
   attachments: z.infer<typeof attachment>[];
 }
 const step: z.ZodType<Step> = z.lazy(() =>
-  z.object({ name: z.string(), status: status.optional(), steps: z.array(step), attachments: z.array(attachment) }).passthrough(),
+  z.object({ name: z.string(), status: status.optional(), steps: z.array(step).optional(), attachments: z.array(attachment) }).passthrough(),
 ) as z.ZodType<Step>;
 
 export const testResultSchema = z
@@ -44,9 +45,9 @@ export const testResultSchema = z
 
 export type AllureResult = z.infer<typeof testResultSchema>;
 
-// Every attachment of a result and of its steps, recursively.
-function attachmentsOf(r: { attachments: z.infer<typeof attachment>[]; steps: Step[] }): z.infer<typeof attachment>[] {
-  return [...r.attachments, ...r.steps.flatMap((s) => attachmentsOf(s))];
+/** Every attachment of a result and of its steps, recursively. */
+export function attachmentsOf(r: { attachments: z.infer<typeof attachment>[]; steps?: Step[] }): z.infer<typeof attachment>[] {
+  return [...r.attachments, ...(r.steps ?? []).flatMap((s) => attachmentsOf(s))];
 }
 
 /** Read and validate all results of a folder; throws with the file name on the first invalid one. */
