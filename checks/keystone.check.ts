@@ -7,7 +7,7 @@ import { roleNames } from '../src/checks/expect.js';
 import { adminClient, apiEvidence, describeApiError } from '../src/checks/api.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { OpenStackHttpError } from '../src/openstack/http.js';
-import { catalogGaps, findEndpoints, INTERFACES, type Credentials } from '../src/openstack/keystone.js';
+import { catalogGaps, findEndpoints, type Credentials } from '../src/openstack/keystone.js';
 
 const { check, expected, ctx } = checkSuite();
 const auth = expected.services.find((s) => s.name === 'keystone')?.role ?? 'auth-node';
@@ -52,7 +52,7 @@ async function authenticateWithRole(s: CheckSession, c: Credentials, passwordVar
   }
 }
 
-check('keystone.admin-auth', auth, async (s, t) => {
+check('keystone.auth', auth, async (s, t) => {
   t.logOnFailure(auth, 'keystone', keystoneLog);
   await authenticateWithRole(s, s.adminCredentials(), expected.admin.passwordVar);
 });
@@ -66,41 +66,56 @@ for (const svc of expected.services) {
   });
 }
 
-for (const svc of expected.services) {
-  const ep = svc.endpoint;
-  if (!ep) continue;
-  check(`keystone.catalog-${ep.type}`, 'deployment', async (s, t) => {
-    const { token } = await adminClient(s);
-    const region = expected.region;
+const endpoints = expected.services.flatMap((x) => (x.endpoint ? [x.endpoint] : []));
+
+check('keystone.catalog', 'deployment', async (s, t) => {
+  const { token } = await adminClient(s);
+  const region = expected.region;
+  t.attach(evidence.json('catalog', token.catalog.map((c) => ({ type: c.type, name: c.name, endpoints: c.endpoints.map((e) => `${e.interface} ${e.region_id ?? e.region} ${e.url}`) }))));
+  const problems: string[] = [];
+  for (const ep of endpoints) {
     const gaps = catalogGaps(token.catalog, ep.type, region);
-    const types = token.catalog.map((c) => c.type).sort();
-    t.attach(evidence.json('catalog (service types and endpoints)', token.catalog.map((c) => ({ type: c.type, name: c.name, endpoints: c.endpoints.map((e) => `${e.interface} ${e.region_id ?? e.region} ${e.url}`) }))));
-    if (!gaps.present) {
-      throw new CheckFailure(`the ${ep.type} service (${ep.name}) in the catalog`, types.length ? `none (the catalog has: ${types.join(', ')})` : 'an empty catalog');
+    if (!gaps.present) problems.push(`no ${ep.type} service`);
+    else if (gaps.missing.length > 0) {
+      problems.push(`${ep.type} lacks ${gaps.missing.join('/')} in ${region}${gaps.otherRegions.length ? ` (has region ${gaps.otherRegions.join(', ')})` : ''}`);
     }
-    if (gaps.missing.length > 0) {
-      throw new CheckFailure(
-        `${ep.type} endpoints ${INTERFACES.join('/')} in region ${region}`,
-        `${gaps.missing.join(', ')} missing${gaps.otherRegions.length ? ` (endpoints exist in region ${gaps.otherRegions.join(', ')})` : ''}`,
-      );
-    }
+  }
+  if (problems.length > 0) {
+    const types = [...new Set(token.catalog.map((c) => c.type))].sort();
+    throw new CheckFailure(
+      `${endpoints.map((e) => e.type).join(', ')} in the catalog with public/internal/admin endpoints in ${region}`,
+      `${problems.join('; ')} (the catalog has: ${types.join(', ') || 'nothing'})`,
+    );
+  }
+});
+
+check('keystone.endpoints', 'deployment', async (s, t) => {
+  t.logOnFailure(auth, 'keystone', keystoneLog);
+  const { token } = await adminClient(s);
+  const wrong: string[] = [];
+  for (const ep of endpoints) {
     // Each endpoint points at the host and port the tutorial puts the service on.
     const names = roleNames(ctx.inventory, ep.role);
-    const wrong: string[] = [];
-    for (const [iface, e] of Object.entries(findEndpoints(token.catalog, ep.type, region))) {
+    for (const [iface, e] of Object.entries(findEndpoints(token.catalog, ep.type, expected.region))) {
       let u: URL;
       try {
         u = new URL(e.url.replace(/[%$]\(\w+\)s/g, 'x'));
       } catch {
-        wrong.push(`${iface} ${e.url} (not a URL)`);
+        wrong.push(`${ep.type} ${iface} ${e.url} is not a URL`);
         continue;
       }
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
       const hostOk = names.includes(u.hostname) || names.includes(u.hostname.split('.')[0] ?? '');
-      if (!hostOk || port !== ep.port) wrong.push(`${iface} ${e.url}`);
+      if (!hostOk || port !== ep.port) wrong.push(`${ep.type} ${iface} ${e.url} (expected ${ep.role}:${ep.port})`);
     }
-    if (wrong.length > 0) {
-      throw new CheckFailure(`${ep.type} endpoints on ${ep.role} (${names.join(' or ')}) port ${ep.port}`, wrong.join('; '));
+  }
+  // The identity endpoints answer (the other services' endpoints are probed by their own .api checks).
+  for (const [iface, e] of Object.entries(findEndpoints(token.catalog, 'identity', expected.region))) {
+    try {
+      await s.keystone.http.request('GET', s.reachable(e.url), { timeoutMs: 15_000 });
+    } catch (err) {
+      wrong.push(`identity ${iface} ${e.url}: ${describeApiError(err)}`);
     }
-  });
-}
+  }
+  if (wrong.length > 0) throw new CheckFailure('every endpoint URL on the tutorial\'s host and port, identity endpoints answering', wrong.join('; '));
+});

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import type { RowDataPacket } from 'mysql2/promise';
 import { checkSuite } from '../src/checks/define.js';
 import { CheckBroken, CheckFailure } from '../src/checks/outcome.js';
-import { describeMysqlError } from '../src/db/mysql.js';
+import { describeMysqlError, type MysqlTarget } from '../src/db/mysql.js';
+import type { CheckSession } from '../src/checks/session.js';
 import { shQuote } from '../src/ssh/exec.js';
 
 const { check, expected } = checkSuite();
@@ -44,36 +45,96 @@ check('mysql.server', db, async (s, t) => {
   throw new CheckFailure(`MariaDB answering on ${target.host}:${target.port} (the db-node address, not only localhost)`, g.error, ss ? [s.commandEvidence(ss)] : []);
 });
 
-for (const svc of expected.services) {
-  const d = svc.db;
-  if (!d) continue;
-  check(`mysql.${svc.name}-db`, db, async (s, t) => {
-    t.logOnFailure(db, 'mariadb', '/var/log/mysql/error.log');
+const dbServices = expected.services.filter((x) => x.db);
+const allSchemas = dbServices.flatMap((x) => x.db!.schemas);
+
+// Log in as a service user; a refused login is the deployment's fault, an unreachable server is not this check's.
+async function login(s: CheckSession, target: MysqlTarget, passwordVar: string): Promise<string | undefined> {
+  try {
+    await s.mysql.query(target, 'SELECT 1');
+    return undefined;
+  } catch (err) {
+    await s.mysql.drop(target);
+    const e = describeMysqlError(err);
+    if (e.kind === 'unreachable') throw new CheckBroken(`MariaDB on ${target.host}:${target.port} does not answer (${e.text}; see mysql.server)`);
+    return `${target.user}: ${e.text.replace(/ \(wrong password, or no such user\)/, '')} (${passwordVar})`;
+  }
+}
+
+// The databases a user can see (SHOW DATABASES lists only those it has privileges on).
+async function visibleDatabases(s: CheckSession, target: MysqlTarget): Promise<string[]> {
+  return (await s.mysql.query<RowDataPacket>(target, 'SHOW DATABASES')).map((r) => String(Object.values(r)[0]));
+}
+
+check('mysql.databases', db, async (s) => {
+  // As MariaDB's root through its Unix socket on the db host, as the tutorial does (root has no network login).
+  const r = await s.run(db, 'mysql -N -B -e "SHOW DATABASES"');
+  if (r.exitCode !== 0) throw new CheckBroken(`cannot list databases on ${db} as root (${(r.stderr || r.stdout).trim().split('\n')[0] ?? 'no output'})`, [s.commandEvidence(r)]);
+  const have = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  const missing = allSchemas.filter((x) => !have.has(x));
+  if (missing.length > 0) {
+    throw new CheckFailure(`databases ${allSchemas.join(', ')} on ${db}`, `${missing.join(', ')} missing`, [s.commandEvidence(r)]);
+  }
+});
+
+check('mysql.users', db, async (s, t) => {
+  t.logOnFailure(db, 'mariadb', '/var/log/mysql/error.log');
+  const problems: string[] = [];
+  await Promise.all(
+    dbServices.map(async (svc) => {
+      const d = svc.db!;
+      const target = s.mysqlTarget(d.user, d.passwordVar);
+      const refused = await login(s, target, d.passwordVar);
+      if (refused) return void problems.push(refused);
+      const visible = await visibleDatabases(s, target);
+      const hidden = d.schemas.filter((x) => !visible.includes(x));
+      if (hidden.length > 0) problems.push(`${d.user}: no access to ${hidden.join(', ')}`);
+      const fromHost = await loginFromClient(s, d.clientRole, target, d.schemas[0]!);
+      if (fromHost) problems.push(fromHost);
+    }),
+  );
+  if (problems.length > 0) {
+    throw new CheckFailure(
+      `users ${dbServices.map((x) => x.db!.user).join(', ')} logging in to ${s.dbAddress().host} with the inventory passwords, each granted its databases`,
+      problems.sort().join('; '),
+    );
+  }
+});
+
+// From the host that uses the credentials (grants may be host-specific), when it has Python's MySQL driver.
+async function loginFromClient(s: CheckSession, client: string, target: MysqlTarget, schema: string): Promise<string | undefined> {
+  if (!s.inventory.hosts[client] || client === db) return undefined;
+  const py = `import sys
+try:
+    import pymysql
+except ImportError:
+    print("NO_PYMYSQL"); sys.exit(0)
+try:
+    pymysql.connect(host=${JSON.stringify(target.host)}, port=${target.port}, user=${JSON.stringify(target.user)}, password=sys.stdin.readline().rstrip("\\n"), database=${JSON.stringify(schema)}, connect_timeout=8).close()
+    print("LOGIN_OK")
+except Exception as e:
+    print("LOGIN_FAILED", e)`;
+  const r = await s.run(client, `python3 -c ${shQuote(py)}`, 20_000, `${target.password}\n`).catch(() => undefined);
+  if (!r || /LOGIN_OK|NO_PYMYSQL/.test(r.stdout) || !/LOGIN_FAILED/.test(r.stdout)) return undefined;
+  return `${target.user} from ${client}: ${r.stdout.replace(/^LOGIN_FAILED\s*/, '').trim().split('\n')[0] ?? ''}`;
+}
+
+for (const svc of dbServices) {
+  const d = svc.db!;
+  check(`mysql.${svc.name}-schema`, db, async (s) => {
     const target = s.mysqlTarget(d.user, d.passwordVar);
-    const where = `${target.user}@${target.host}`;
-    try {
-      await s.mysql.query(target, 'SELECT 1');
-    } catch (err) {
-      await s.mysql.drop(target);
-      const e = describeMysqlError(err);
-      if (e.kind === 'unreachable') throw new CheckBroken(`MariaDB on ${target.host}:${target.port} does not answer (${e.text})`);
-      throw new CheckFailure(`${d.user} to log in to MariaDB on ${target.host} with ${d.passwordVar} from the inventory`, e.text);
-    }
-    const visible = (await s.mysql.query<RowDataPacket>(target, 'SHOW DATABASES')).map((r) => String(Object.values(r)[0]));
-    const missing = d.schemas.filter((x) => !visible.includes(x));
-    if (missing.length > 0) {
-      throw new CheckFailure(
-        `database${d.schemas.length > 1 ? 's' : ''} ${d.schemas.join(', ')} to exist and be granted to ${d.user}`,
-        `${missing.join(', ')} missing or not granted (${where} sees: ${visible.filter((x) => x !== 'information_schema').join(', ') || 'nothing'})`,
-      );
-    }
+    const refused = await login(s, target, d.passwordVar);
+    if (refused) throw new CheckBroken(`${refused} (see mysql.users)`);
     for (const schema of d.schemas) {
       const want = d.tables[schema] ?? [];
       const rows = await s.mysql.query<RowDataPacket>(target, 'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?', [schema]);
       const have = new Set(rows.map((r) => String(r.t)));
       const absent = want.filter((x) => !have.has(x));
       if (absent.length > 0) {
-        throw new CheckFailure(`schema ${schema} migrated (tables ${want.join(', ')})`, have.size === 0 ? `${schema} is empty (db sync not run?)` : `missing ${absent.join(', ')} (${have.size} tables)`);
+        throw new CheckFailure(
+          `schema ${schema} migrated (tables ${want.join(', ')})`,
+          have.size === 0 ? `${schema} is empty or not granted to ${d.user} (db sync not run?)` : `missing ${absent.join(', ')} (${have.size} tables)`,
+        );
       }
       const first = want[0];
       if (first) {
@@ -84,25 +145,5 @@ for (const svc of expected.services) {
         }
       }
     }
-    // From the host that uses these credentials (grants may be host-specific), when it has a MySQL client library.
-    const client = d.clientRole;
-    if (!s.inventory.hosts[client] || client === db) return;
-    const py = `import sys
-try:
-    import pymysql
-except ImportError:
-    print("NO_PYMYSQL"); sys.exit(0)
-try:
-    pymysql.connect(host=${JSON.stringify(target.host)}, port=${target.port}, user=${JSON.stringify(d.user)}, password=sys.stdin.readline().rstrip("\\n"), database=${JSON.stringify(d.schemas[0])}, connect_timeout=8).close()
-    print("LOGIN_OK")
-except Exception as e:
-    print("LOGIN_FAILED", e)`;
-    const r = await s.run(client, `python3 -c ${shQuote(py)}`, 20_000, `${target.password}\n`);
-    if (/LOGIN_OK|NO_PYMYSQL/.test(r.stdout)) return;
-    throw new CheckFailure(
-      `${d.user} to log in to MariaDB on ${target.host} from ${client}`,
-      (r.stdout.replace(/^LOGIN_FAILED\s*/, '').trim() || r.stderr.trim()).split('\n')[0] ?? 'no output',
-      [s.commandEvidence(r)],
-    );
   });
 }

@@ -12,7 +12,7 @@ const installed = new Set(expected.services.map((s) => s.name));
 const role = (name: string): string => expected.services.find((s) => s.name === name)?.role ?? name;
 const rabbitLog = '/var/log/rabbitmq/rabbit@$(hostname -s).log';
 
-// The run's AMQP connection; a login failure makes the queue checks broken (rabbitmq.login reports it).
+// The run's AMQP connection; a login failure makes the queue checks broken (rabbitmq.user reports it).
 async function probe(s: CheckSession): Promise<AmqpProbe> {
   const p = s.amqp();
   try {
@@ -23,7 +23,7 @@ async function probe(s: CheckSession): Promise<AmqpProbe> {
   return p;
 }
 
-check('rabbitmq.login', mq, async (s, t) => {
+check('rabbitmq.user', mq, async (s, t) => {
   t.logOnFailure(mq, 'rabbitmq-server', rabbitLog);
   const r = expected.rabbit;
   try {

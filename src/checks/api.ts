@@ -20,13 +20,13 @@ export function apiEvidence(err: unknown): Evidence[] {
   return [];
 }
 
-/** The admin client with a valid token; when admin cannot log in the check cannot run (keystone.admin-auth says why). */
+/** The admin client with a valid token; when admin cannot log in the check cannot run (keystone.auth says why). */
 export async function adminClient(s: CheckSession): Promise<{ client: OpenStackClient; token: Token }> {
   const client = s.admin();
   try {
     return { client, token: await client.token() };
   } catch (err) {
-    throw new CheckBroken(`the admin cannot log in to Keystone at ${s.authUrl()} (${describeApiError(err)}; see keystone.admin-auth)`, apiEvidence(err), err);
+    throw new CheckBroken(`the admin cannot log in to Keystone at ${s.authUrl()} (${describeApiError(err)}; see keystone.auth)`, apiEvidence(err), err);
   }
 }
 
@@ -41,13 +41,13 @@ export async function need<T>(what: string, p: Promise<T>): Promise<T> {
 
 /**
  * Every catalog endpoint (public, internal, admin) of a service type answers an authenticated GET of `path`
- * with a 2xx status. A missing catalog entry makes this broken (keystone.catalog-<type> fails for it).
+ * with a 2xx status. A missing catalog entry makes this broken (keystone.catalog fails for it).
  */
 export async function endpointsAnswer(s: CheckSession, type: string, path: string, serviceName: string): Promise<void> {
   const { token } = await adminClient(s);
   const eps = findEndpoints(token.catalog, type, s.expected.region);
   const present = INTERFACES.filter((i) => eps[i]);
-  if (present.length === 0) throw new CheckBroken(`the catalog has no ${type} endpoint in ${s.expected.region} (see keystone.catalog-${type})`);
+  if (present.length === 0) throw new CheckBroken(`the catalog has no ${type} endpoint in ${s.expected.region} (see keystone.catalog)`);
   const problems: string[] = [];
   const ev: Evidence[] = [];
   await Promise.all(

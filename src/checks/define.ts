@@ -49,21 +49,11 @@ function redactOutcome(o: CheckOutcome, r: Redactor): CheckOutcome {
   };
 }
 
-// Mirror a result into Allure when the runner set allure-vitest up (labels make the report navigable).
+// Mirror a result into Allure when the runner set allure-vitest up (labels, remedy, evidence; src/report owns the scheme).
 async function toAllure(meta: CheckMeta, host: string, o: CheckOutcome, ctx: CheckContext): Promise<void> {
   if (!ctx.allure) return;
-  const allure = await import('allure-js-commons');
-  await allure.labels(
-    { name: 'epic', value: 'conformance' },
-    { name: 'feature', value: ctx.stage ?? meta.remedy.stage },
-    { name: 'story', value: meta.component },
-    { name: 'host', value: host },
-    { name: 'severity', value: meta.severity },
-    { name: 'checkId', value: meta.id },
-  );
-  await allure.parameter('host', host);
-  if (o.status !== 'passed') await allure.description(`${o.message}\n\nFix: see stage "${meta.remedy.stage}" (${meta.remedy.text})`);
-  for (const e of o.evidence) await allure.attachment(e.name, e.body, e.contentType);
+  const { reportCheckToAllure } = await import('../report/allure-checks.js');
+  await reportCheckToAllure(meta, host, o, { inventory: ctx.inventory.name, ...(ctx.stage ? { stage: ctx.stage } : {}) });
 }
 
 export interface CheckSuite {

@@ -161,11 +161,31 @@ export function computeRoles(inv: Inventory): string[] {
     .sort();
 }
 
-// Whether a stage comes at or before another one in the tutorial (unknown stages: everything counts).
+/** Which of our stage keys a tutorial stage id is (`keystone-on-auth-node` → `keystone`), by the words in it. */
+const STAGE_WORDS: [string, RegExp][] = [
+  ['nova-compute', /nova-compute|compute-node|hypervisor/],
+  ['nova-controller', /nova/],
+  ['basic-services', /mysql|mariadb|rabbit|overview|hosts|basic/],
+  ['keystone', /keystone|identity/],
+  ['glance', /glance|image/],
+  ['placement', /placement/],
+  ['neutron', /neutron|network/],
+  ['cinder', /cinder|volume|block-storage/],
+  ['horizon', /horizon|dashboard/],
+];
+
+/** Our stage key for a tutorial stage id, when its words say which one it is. */
+export function stageKey(stageId: string): string | undefined {
+  if ((STAGE_ORDER as readonly string[]).includes(stageId)) return stageId;
+  return STAGE_WORDS.find(([, re]) => re.test(stageId))?.[0];
+}
+
+// Whether a service's stage comes at or before the given tutorial stage (an unknown stage: everything counts).
 export function stageReached(serviceStage: string, stage: string | undefined): boolean {
   if (!stage) return true;
   const order: readonly string[] = STAGE_ORDER;
-  const at = order.indexOf(stage);
+  const key = stageKey(stage);
+  const at = key ? order.indexOf(key) : -1;
   const svc = order.indexOf(serviceStage);
   if (at < 0 || svc < 0) return true;
   return svc <= at;

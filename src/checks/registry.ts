@@ -28,25 +28,21 @@ const STAGE_OF: Record<string, string> = {
   neutron: 'neutron',
   cinder: 'cinder',
 };
-const CATALOG: Record<string, string> = {
-  identity: 'keystone',
-  image: 'glance',
-  placement: 'placement',
-  compute: 'nova-controller',
-  network: 'neutron',
-  volumev3: 'cinder',
-};
 
 export const CHECKS: readonly CheckMeta[] = [
   // MariaDB
   c('mysql.server', 'MariaDB answers on the database address', 'blocker', 5, 'basic-services',
     'systemctl status mariadb; set bind-address to the db-node address in /etc/mysql/mariadb.conf.d/99-openstack.cnf and restart'),
+  c('mysql.databases', "every service database of the tutorial exists", 'critical', 3, 'basic-services',
+    'CREATE DATABASE IF NOT EXISTS <name> for keystone, glance, placement, nova_api, nova, nova_cell0, neutron, cinder'),
+  c('mysql.users', 'every service user logs in with the inventory password and sees its databases', 'critical', 3, 'basic-services',
+    "GRANT ALL PRIVILEGES ON <db>.* TO '<user>'@'%' IDENTIFIED BY '<password from the inventory>'; the same password in the service's [database] connection"),
   ...SERVICE_DBS.map((s) =>
-    c(`mysql.${s}-db`, `${s} database exists, ${s} user logs in, schema migrated`, 'critical', 3, STAGE_OF[s] ?? s,
-      `CREATE DATABASE / GRANT ALL ON the ${s} schemas TO '${s}'@'%' with the inventory password; run ${s === 'nova' ? 'nova-manage api_db sync and nova-manage db sync' : `${s}-manage db sync`}`),
+    c(`mysql.${s}-schema`, `the ${s} schema is migrated and readable by ${s}`, 'critical', 2, STAGE_OF[s] ?? s,
+      s === 'nova' ? 'nova-manage api_db sync; nova-manage cell_v2 map_cell0; nova-manage db sync' : `su -s /bin/sh -c "${s}-manage db sync" ${s}`),
   ),
   // RabbitMQ
-  c('rabbitmq.login', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'basic-services',
+  c('rabbitmq.user', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'basic-services',
     'systemctl status rabbitmq-server; rabbitmqctl add_user openstack <RABBIT_PASS>; rabbitmqctl set_permissions openstack ".*" ".*" ".*"'),
   c('rabbitmq.nova-conductor', 'nova-conductor consumes its RPC queue', 'critical', 2, 'nova-controller',
     'systemctl status nova-conductor; check transport_url and [database] in /etc/nova/nova.conf'),
@@ -67,16 +63,16 @@ export const CHECKS: readonly CheckMeta[] = [
   // Keystone
   c('keystone.api', 'the Keystone v3 API answers', 'blocker', 3, 'keystone',
     'systemctl status keystone (uwsgi); check /var/log/keystone/keystone.log'),
-  c('keystone.admin-auth', 'admin gets a token for the admin project with the admin role', 'blocker', 3, 'keystone',
+  c('keystone.auth', 'admin gets a token for the admin project with the admin role', 'blocker', 3, 'keystone',
     'keystone-manage bootstrap --bootstrap-password <ADMIN_PASS> … --bootstrap-region-id RegionOne'),
   ...SERVICE_USERS.map((s) =>
     c(`keystone.${s}-user`, `the ${s} user authenticates in the service project with the admin role`, 'critical', 2, STAGE_OF[s] ?? s,
       `openstack user create --domain default --password <${s.toUpperCase()}_PASS> ${s}; openstack role add --project service --user ${s} admin; the same password in [keystone_authtoken] of /etc/${s}/${s}.conf`),
   ),
-  ...Object.entries(CATALOG).map(([type, stage]) =>
-    c(`keystone.catalog-${type}`, `the catalog has ${type} public/internal/admin endpoints in the region`, 'critical', 2, stage,
-      `openstack service create --name … ${type}; openstack endpoint create --region RegionOne ${type} public|internal|admin <url>`),
-  ),
+  c('keystone.catalog', "the catalog has every service the tutorial installed so far, each with public/internal/admin endpoints in the region", 'critical', 3, 'keystone',
+    'openstack service create --name <name> <type>; openstack endpoint create --region RegionOne <type> public|internal|admin <url>'),
+  c('keystone.endpoints', 'every catalog endpoint points at the host and port the tutorial gives, and the identity endpoints answer', 'critical', 2, 'keystone',
+    'openstack endpoint list; openstack endpoint set --url http://<host>:<port>/… <endpoint id>'),
   // Glance
   c('glance.api', 'every Glance endpoint answers', 'critical', 2, 'glance', 'systemctl status glance-api; check /var/log/glance/glance-api.log'),
   c('glance.images', 'the images the tutorial registers exist and are active', 'normal', 2, 'glance',
@@ -155,9 +151,8 @@ export function selectChecks(only: readonly string[] | undefined): string[] {
   for (const raw of only) {
     const name = raw.trim();
     if (!name) continue;
-    const matched = CHECKS.filter(
-      (m) => m.id === name || m.component === name || (name.endsWith('*') && m.id.startsWith(name.slice(0, -1))),
-    );
+    const glob = name.includes('*') ? new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`) : undefined;
+    const matched = CHECKS.filter((m) => m.id === name || m.component === name || (glob?.test(m.id) ?? false));
     if (matched.length === 0) unknown.push(name);
     for (const m of matched) out.add(m.id);
   }

@@ -24,6 +24,8 @@ export interface RunChecksOptions {
   stage?: string;
   /** When set, allure-vitest writes its results to `<reportsDir>/allure-results`. */
   reportsDir?: string;
+  /** Tutorial title and stage order for the Allure labels (when `reportsDir` is set). */
+  reportScope?: { tutorial?: string; stages?: { id: string; title: string }[] };
   /** Called as each check finishes (live progress). */
   onResult?: (r: CheckResult) => void;
   /** Run id (a fresh one by default). */
@@ -112,8 +114,14 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
       if (r) opts.onResult?.(r);
     },
   };
-  const reporters: (Reporter | [string, Record<string, unknown>])[] = [progress];
-  if (opts.reportsDir) reporters.push(['allure-vitest/reporter', { resultsDir: join(resolve(opts.reportsDir), 'allure-results') }]);
+  const reporters: Reporter[] = [progress];
+  const setupFiles: string[] = [];
+  if (opts.reportsDir) {
+    const { allureVitestConfig } = await import('../report/allure-checks.js');
+    const a = allureVitestConfig(join(resolve(opts.reportsDir), 'allure-results'), redactorFor(opts.inventory), opts.reportScope ?? {});
+    reporters.push(...a.reporters);
+    setupFiles.push(...a.setupFiles);
+  }
 
   const { createVitest } = await import('vitest/node');
   const exitCodeBefore = process.exitCode;
@@ -125,7 +133,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
       watch: false,
       include: [`checks/*.check.${ext}`],
       reporters,
-      ...(opts.reportsDir ? { setupFiles: ['allure-vitest/setup'] } : {}),
+      setupFiles,
       provide: { stackcheck: ctx },
       pool: 'threads',
       isolate: false,

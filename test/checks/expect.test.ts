@@ -31,6 +31,10 @@ describe('expectations come from the inventory', () => {
     expect(expectedFor(inventory(), 'glance').services.map((s) => s.name)).toEqual(['keystone', 'glance']);
     expect(stageReached('cinder', 'keystone')).toBe(false);
     expect(stageReached('keystone', 'cinder')).toBe(true);
+    // the tutorial's stage ids are slugs of its headings
+    expect(stageReached('glance', 'keystone-on-auth-node')).toBe(false);
+    expect(stageReached('keystone', 'keystone-on-auth-node')).toBe(true);
+    expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').services.map((s) => s.name)).toEqual([]);
   });
 
   test('defaults follow the tutorial: RegionOne, service project, openstack on /', () => {

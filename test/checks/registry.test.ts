@@ -23,7 +23,8 @@ describe('check registry', () => {
   test('--only takes ids, components and prefixes', () => {
     expect(selectChecks(['nova.compute-up'])).toEqual(['nova.compute-up']);
     expect(selectChecks(['rabbitmq'])).toContain('rabbitmq.nova-compute');
-    expect(selectChecks(['keystone.catalog-*'])).toHaveLength(6);
+    expect(selectChecks(['mysql.*-schema'])).toHaveLength(6);
+    expect(selectChecks(['mysql.n*'])).toEqual(['mysql.nova-schema', 'mysql.neutron-schema']);
     expect(selectChecks(undefined)).toHaveLength(CHECKS.length);
   });
 
