@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { StackcheckError } from '../error.js';
 import { buildReport } from '../report/html.js';
 import { serveReport } from '../report/serve.js';
+import { historyRecorded, markHistoryRecorded } from '../report/run-reports.js';
 
 interface ReportOptions {
   reports: string;
@@ -62,21 +63,25 @@ export function registerReport(program: Command): void {
     .option('--serve', 'serve the multi-file report on 127.0.0.1 until interrupted')
     .option('--port <n>', 'port for --serve (default: any free port)')
     .option('--open', 'open the report in the desktop browser')
-    .option('--no-history', 'do not record this report in the history/trend file')
+    .option('--no-history', 'neither read nor add to the history/trend file')
     .action(async (runs: string[], opts: ReportOptions) => {
       const runDirs = (runs.length > 0 ? runs : [undefined]).map((r) => resolveRunDir(opts.reports, r));
       const outDir = resolve(opts.out ?? (runDirs.length === 1 ? (runDirs[0] as string) : join(opts.reports, 'merged')));
       const inventories = [...new Set(runDirs.map(inventoryOf).filter((i): i is string => !!i))];
       const port = opts.port === undefined ? 0 : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StackcheckError('E_ARGS', `--port must be a port number, got "${opts.port}"`);
+      // Each run adds one point to the trend; rebuilding a report or merging runs only reads the history.
+      const single = runDirs.length === 1 ? (runDirs[0] as string) : undefined;
+      const append = opts.history && single !== undefined && !historyRecorded(single);
       const built = await buildReport({
         resultsDirs: runDirs.map((d) => join(d, 'allure-results')),
         outDir,
         name: `stackcheck — ${inventories.join(', ') || basename(runDirs[0] as string)}`,
         inventories,
         // One history file for all runs under the reports folder: trends follow each (student, check, host).
-        ...(opts.history ? { historyPath: join(resolve(opts.reports), 'allure-history.jsonl') } : {}),
+        ...(opts.history ? { historyPath: join(resolve(opts.reports), 'allure-history.jsonl'), appendHistory: append } : {}),
       });
+      if (append && single) markHistoryRecorded(single);
       process.stdout.write(`Report: ${built.singleFile}  (one file, opens from disk)\n        ${built.htmlDir}/  (serve with: stackcheck report --serve)\n`);
       if (opts.serve) {
         const server = await serveReport(built.htmlDir, port);

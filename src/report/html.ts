@@ -18,6 +18,8 @@ export interface BuildReportOptions {
   outDir: string;
   /** Allure 3 history file (JSON lines), kept across runs for trends. */
   historyPath?: string;
+  /** Add this report as a new point to the history (default true); false only reads it (rebuilt or merged reports). */
+  appendHistory?: boolean;
   /** Report title. */
   name: string;
   /** Inventory names present: one Allure environment each, so students sit side by side. */
@@ -50,7 +52,7 @@ export function allureConfig(opts: BuildReportOptions, output: string): string {
 export default {
   name: ${JSON.stringify(opts.name)},
   output: ${JSON.stringify(output)},
-  ${opts.historyPath ? `historyPath: ${JSON.stringify(resolve(opts.historyPath))},` : ''}
+  ${opts.historyPath ? `historyPath: ${JSON.stringify(resolve(opts.historyPath))},\n  appendHistory: ${opts.appendHistory ?? true},` : ''}
   plugins: {
     awesome: { options: ${JSON.stringify({ ...awesome, singleFile: false })} },
     single: { import: '@allurereport/plugin-awesome', options: ${JSON.stringify({ ...awesome, singleFile: true })} },

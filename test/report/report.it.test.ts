@@ -14,10 +14,9 @@ import { Redactor } from '../../src/redact.js';
 import { executePlan } from '../../src/runner/execute.js';
 import { RunDir } from '../../src/runner/run-dir.js';
 import type { CheckResult } from '../../src/checks/types.js';
-import { attachAllure } from '../../src/report/allure.js';
 import { allureVitestConfig } from '../../src/report/allure-checks.js';
-import { JunitCollector, writeJunit } from '../../src/report/junit.js';
-import { SummaryCollector, writeSummary, type RunSummary } from '../../src/report/summary.js';
+import { startRunReports } from '../../src/report/run-reports.js';
+import type { RunSummary } from '../../src/report/summary.js';
 import { assertNoSecrets, findSecretLeaks } from '../../src/report/redact-results.js';
 import { buildReport, outsideUrls, reportCode, type BuiltReport } from '../../src/report/html.js';
 import { serveReport } from '../../src/report/serve.js';
@@ -60,6 +59,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
   let resultsDir: string;
   let built: BuiltReport;
   let checkResults: CheckResult[];
+  let table = '';
 
   beforeAll(async () => {
     sshd = await startSshd();
@@ -81,11 +81,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     resultsDir = join(runDir, 'allure-results');
 
     const bus = new EventBus();
-    attachAllure(bus, { resultsDir, redactor, tutorial: TUTORIAL, inventory, version: '0.1.0', runId: rd.runId, stages });
-    const summary = new SummaryCollector({ runId: rd.runId, tutorial: TUTORIAL, inventory: inventory.name, stages });
-    summary.attach(bus);
-    const junit = new JunitCollector(`stackcheck ${inventory.name}`);
-    junit.attach(bus);
+    const reports = startRunReports({ bus, runDir, runId: rd.runId, redactor, tutorial: { title: TUTORIAL, source: plan.tutorial.source, stages }, inventory, version: '0.1.0', extraSecrets: plan.secrets });
     await executePlan(plan, { bus, runDir: rd, defaultRetryDelayMs: 10 });
 
     // The checks: a real vitest run of a check file through allure-vitest, as the check runner does it.
@@ -136,11 +132,10 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
       await vitest.close();
       process.exitCode = exitCode;
     }
-    summary.addChecks(checkResults);
-    junit.addChecks(checkResults);
-    writeSummary(runDir, summary.summary(), redactor);
-    writeJunit(join(runDir, 'junit.xml'), junit, redactor);
-    built = await buildReport({ resultsDirs: [resultsDir], outDir: runDir, name: 'stackcheck — alice', inventories: ['alice'], historyPath: join(work, 'reports', 'allure-history.jsonl') });
+    reports.addChecks(checkResults);
+    const finished = await reports.finish({ out: { write: (t: string) => (table += t) } });
+    if (!finished.report) throw new Error('no HTML report built');
+    built = finished.report;
   });
 
   afterAll(async () => {
@@ -184,6 +179,14 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     expect(summary.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['basic:passed', 'keystone:failed', 'glance:not-run']);
     expect(summary.counts).toEqual({ steps: { total: 3, passed: 2, failed: 1, skipped: 0 }, checks: { total: 3, passed: 1, failed: 1, broken: 1, skipped: 0 } });
     expect(summary.checks.find((c) => c.id === 'keystone.catalog')).toMatchObject({ host: 'auth-node', status: 'failed', remedy: { stage: 'glance' } });
+  });
+
+  it('prints the end-of-run table with the failures, their remedies and where the report is (no colour off a TTY)', () => {
+    expect(table).not.toContain('\u001b[');
+    expect(table).toMatch(/^FAIL keystone\s+0\/1\/0\s+1\/1\/1/m);
+    expect(table).toContain('FAIL check keystone.catalog on auth-node: expected an image endpoint in region RegionOne, found none');
+    expect(table).toContain('fix: (stage glance) Create the glance service');
+    expect(table).toMatch(/Report: .*report\.html/);
   });
 
   it('leaves the planted secret nowhere under the run folder, raw Allure results and HTML included', () => {
