@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { describeExitCode, findErrors, formatLocation } from '../error.js';
 import type { EventBus, RunEvent, StepResult } from '../log.js';
 import type { Step } from '../runner/types.js';
+import { neutralizeControl } from './text.js';
 
 export interface TerminalReporterOptions {
   /** Where to write (default process.stdout). */
@@ -47,7 +48,11 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
     const lines = all.split('\n');
     partial.set(key, lines.pop() ?? '');
     const prefix = c.dim(`[${step.host}] `);
-    for (const line of lines) write(`${prefix}${stream === 'stderr' ? c.yellow(line) : line}\n`);
+    // Remote bytes never drive the student's terminal (escape sequences, \r redraws): plain text only.
+    for (const raw of lines) {
+      const line = neutralizeControl(raw);
+      write(`${prefix}${stream === 'stderr' ? c.yellow(line) : line}\n`);
+    }
   };
   const flushOutput = (step: Step): void => {
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -119,7 +124,7 @@ export function failureBlock(step: Step, result: StepResult, c: ReturnType<typeo
   const relevant = findErrors(`${result.stdout}\n${result.stderr}`);
   if (relevant.length > 0) {
     lines.push('  last relevant output:');
-    for (const l of relevant) lines.push(`    ${l}`);
+    for (const l of relevant) lines.push(`    ${neutralizeControl(l)}`);
   }
   if (runDir) lines.push(c.dim(`  full log in ${runDir}/steps/`));
   if (resumeCommand) lines.push(`  fix it, then resume with:`, `    ${c.bold(resumeCommand)}`);
