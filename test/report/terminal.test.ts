@@ -27,5 +27,4 @@ describe('terminalReporter live output', () => {
     expect(out).toContain('[db-node] bell\\x07\n');
     expect(out).toContain('    E: failed');
   });
-
 });
