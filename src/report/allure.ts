@@ -1,5 +1,7 @@
 // Allure results for a run: an EventBus plugin that writes one Allure test per executed step
 // (command and output attached), plus environment info and categories. Everything goes through the run's Redactor.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ContentType, Stage as AllureStage, Status, type Label, type Parameter } from 'allure-js-commons';
 import type { EnvironmentInfo } from 'allure-js-commons/sdk';
 import { FileSystemWriter, ReporterRuntime, type Writer } from 'allure-js-commons/sdk/reporter';
@@ -68,12 +70,15 @@ export class AllureRunWriter {
   private readonly runtime: ReporterRuntime;
   private readonly stages = new Map<string, { title: string; index: number }>();
   private readonly started = new Map<string, number>();
+  /** History ids already in the results folder (an earlier attempt of this run, before `--resume`). */
+  private readonly earlier: Set<string>;
 
   constructor(
     private readonly ctx: AllureRunContext,
     writer: Writer = new FileSystemWriter({ resultsDir: ctx.resultsDir }),
   ) {
     for (const st of ctx.stages ?? []) this.stageStarted(st);
+    this.earlier = existingHistoryIds(ctx.resultsDir);
     this.runtime = new ReporterRuntime({
       writer: new RedactingWriter(writer, ctx.redactor),
       environmentInfo: environmentInfo(ctx),
@@ -112,6 +117,9 @@ export class AllureRunWriter {
 
   /** One Allure test for a finished (or skipped) step. */
   writeStep(step: Step, result: StepResult, skipReason?: string): void {
+    const historyId = historyKey(this.ctx.inventory.name, step.id, step.host);
+    // A step skipped on --resume already has its result from the attempt that ran it: keep that one.
+    if (skipReason && this.earlier.has(historyId)) return;
     const key = step.id + step.host;
     const stop = Date.now();
     const start = this.started.get(key) ?? stop - result.durationMs;
@@ -134,7 +142,7 @@ export class AllureRunWriter {
       fullName: `${this.ctx.inventory.name}/${step.id}@${step.host}`,
       start,
       testCaseId: historyKey(step.id, step.host),
-      historyId: historyKey(this.ctx.inventory.name, step.id, step.host),
+      historyId,
     });
     this.runtime.updateTest(uuid, (r) => {
       r.labels.push(...labels);
@@ -219,6 +227,21 @@ export class AllureRunWriter {
         break;
     }
   }
+}
+
+// History ids of the results already written in a folder (none when it does not exist yet).
+function existingHistoryIds(dir: string): Set<string> {
+  const ids = new Set<string>();
+  if (!existsSync(dir)) return ids;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('-result.json'))) {
+    try {
+      const id = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { historyId?: string }).historyId;
+      if (id) ids.add(id);
+    } catch {
+      // a half-written result of an interrupted run: ignore it
+    }
+  }
+  return ids;
 }
 
 // A skipped step has no output; Allure still lists it so the report shows the whole stage.

@@ -142,4 +142,20 @@ describe('AllureRunWriter', () => {
     expect(failed && attachmentText(join(dir, 'allure-results'), failed, 'catalog')).toBe('{"token":"••••••"}');
     expect(results[0]?.historyId).not.toBe(results[1]?.historyId);
   });
+
+  it('on --resume keeps the earlier result of a step skipped as completed, instead of a skipped one', () => {
+    run();
+    const before = readAllureResults(join(dir, 'allure-results'));
+    const bus = new EventBus();
+    attachAllure(bus, ctx());
+    const [basic] = localStages([{ id: 'basic', title: 'Basic services', steps: [{ host: 'db-node', command: 'x' }, { host: 'db-node', command: 'y' }] }]);
+    const [done, fresh] = basic?.steps ?? [];
+    if (!done || !fresh) throw new Error('no steps');
+    bus.emit({ kind: 'step-skip', step: done, reason: 'completed in an earlier attempt of this run (--resume)' });
+    bus.emit({ kind: 'step-skip', step: fresh, reason: 'dry run' });
+    const after = readAllureResults(join(dir, 'allure-results'));
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.filter((r) => r.name.startsWith('basic/1')).map((r) => r.status)).toEqual(['passed']);
+    expect(after.filter((r) => r.name.startsWith('basic/2')).map((r) => r.status)).toEqual(['skipped']);
+  });
 });
