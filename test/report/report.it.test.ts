@@ -21,7 +21,8 @@ import { assertNoSecrets, findSecretLeaks } from '../../src/report/redact-result
 import { buildReport, outsideUrls, reportCode, type BuiltReport } from '../../src/report/html.js';
 import { serveReport } from '../../src/report/serve.js';
 import { inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
-import { makePlan, sh } from '../helpers/plan.js';
+import { localStages } from './local-run.js';
+import type { Plan } from '../../src/runner/types.js';
 import { attachmentsOf, labelOf, readAllureResults, type AllureResult } from './allure-schema.js';
 import { FIXTURE_CHECKS } from './fixtures/check-table.js';
 
@@ -65,15 +66,18 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     sshd = await startSshd();
     work = mkdtempSync(join(tmpdir(), 'sc-report-'));
     const inventory = { ...inventoryFor(sshd, ['db-node', 'auth-node'], { vars: { DB_PASS: SECRET }, secretNames: ['DB_PASS'] }), name: 'alice' };
-    const plan = makePlan(
-      inventory,
-      {
-        basic: [sh('db-node', { command: 'echo installing mariadb; printf "\\033[32mok\\033[0m\\n"' }), sh('db-node', { command: `echo "the password is ${SECRET}"` })],
-        keystone: [sh('auth-node', { command: 'echo "E: Unable to locate package keystonee" >&2; exit 100' })],
-        glance: [sh('db-node', { command: 'true' })],
+    const plan: Plan = {
+      tutorial: {
+        source: '/fixture/tutorial.md',
+        stages: localStages([
+          { id: 'basic', title: 'Stage basic', steps: [{ host: 'db-node', command: 'echo installing mariadb; printf "\\033[32mok\\033[0m\\n"' }, { host: 'db-node', command: `echo "the password is ${SECRET}"` }] },
+          { id: 'keystone', title: 'Stage keystone', steps: [{ host: 'auth-node', command: 'echo "E: Unable to locate package keystonee" >&2; exit 100' }] },
+          { id: 'glance', title: 'Stage glance', steps: [{ host: 'db-node', command: 'true' }] },
+        ]),
       },
-      [SECRET],
-    );
+      inventory,
+      secrets: [SECRET],
+    };
     const stages = plan.tutorial.stages.map((s) => ({ id: s.id, title: s.title }));
     const redactor = new Redactor(plan.secrets);
     const rd = await RunDir.create(join(work, 'reports'), { tutorial: plan.tutorial.source, inventory: inventory.file });
