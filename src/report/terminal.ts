@@ -15,7 +15,11 @@ export interface TerminalReporterOptions {
   resumeCommand?: string;
   /** Print the steps' output live (default true). */
   showOutput?: boolean;
+  /** A spinner with elapsed time for a step that has been quiet this long (TTY only; default 1500 ms; 0 = off). */
+  spinnerAfterMs?: number;
 }
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 // Seconds with one decimal, or milliseconds for quick steps.
 function duration(ms: number): string {
@@ -34,8 +38,41 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
   const out = opts.out ?? process.stdout;
   const enabled = opts.color ?? (Boolean(out.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb');
   const c = pc.createColors(enabled);
+  // The spinner line is redrawn in place; anything else printed first erases it. Only on a real terminal.
+  const spinAfter = opts.spinnerAfterMs ?? 1500;
+  const spinning = spinAfter > 0 && out.isTTY === true && process.env.TERM !== 'dumb';
+  let spinnerShown = false;
+  let current: { step: Step; started: number; quietSince: number; frame: number } | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
   const write = (s: string): void => {
+    if (spinnerShown) {
+      out.write('\r\u001b[K');
+      spinnerShown = false;
+    }
+    if (current) current.quietSince = Date.now();
     out.write(s);
+  };
+  const tick = (): void => {
+    if (!current || Date.now() - current.quietSince < spinAfter) return;
+    const secs = Math.round((Date.now() - current.started) / 1000);
+    const frame = FRAMES[current.frame++ % FRAMES.length] ?? '';
+    out.write(`\r\u001b[K${c.cyan(frame)} ${c.dim(`[${current.step.host}] ${current.step.id} running ${secs}s`)}`);
+    spinnerShown = true;
+  };
+  const startSpinner = (step: Step): void => {
+    if (!spinning) return;
+    current = { step, started: Date.now(), quietSince: Date.now(), frame: 0 };
+    timer ??= setInterval(tick, Math.min(250, spinAfter));
+    timer.unref();
+  };
+  const stopSpinner = (): void => {
+    current = undefined;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (spinnerShown) {
+      out.write('\r\u001b[K');
+      spinnerShown = false;
+    }
   };
   let failed: { step: Step; result: StepResult } | undefined;
   let runDir = '';
@@ -73,7 +110,9 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
         write(`\n${c.bold(c.cyan(`== ${e.stage.title}`))} ${c.dim(`(${e.stage.id})`)}\n`);
         break;
       case 'step-start':
+        stopSpinner();
         write(`${c.cyan('▶')} ${c.bold(`[${e.step.host}]`)} ${stepSummary(e.step)} ${c.dim(`${formatLocation(e.step.loc)}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`)}\n`);
+        startSpinner(e.step);
         break;
       case 'step-output':
         if (opts.showOutput !== false) printOutput(e.step, e.stream, e.text);
@@ -82,6 +121,7 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
         write(c.dim(`- [${e.step.host}] ${stepSummary(e.step)}: skipped, ${e.reason}\n`));
         break;
       case 'step-end':
+        stopSpinner();
         flushOutput(e.step);
         if (e.result.status === 'passed') write(`${c.green('✔')} ${c.dim(`[${e.step.host}] ${e.step.id} ${duration(e.result.durationMs)}`)}\n`);
         else {
@@ -99,13 +139,18 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
         write(c.yellow(`warning: ${e.message}\n`));
         break;
       case 'run-end':
+        stopSpinner();
         if (e.status === 'passed') write(`\n${c.green(c.bold('✔ all steps passed'))} ${c.dim(`in ${duration(e.durationMs)}`)}\n`);
         else if (failed) write(failureBlock(failed.step, failed.result, c, opts.resumeCommand, runDir));
         else write(`\n${c.red(c.bold('✘ run failed'))}\n`);
         break;
     }
   };
-  return bus.on(handle);
+  const off = bus.on(handle);
+  return () => {
+    stopSpinner();
+    off();
+  };
 }
 
 // The block a student reads after a failure: which step, where, the command, why, the lines that matter, how to go on.
