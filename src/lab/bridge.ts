@@ -7,7 +7,7 @@ import { inSubnet, type LabSpec } from './spec.js';
 
 interface IpAddrInfo {
   ifname: string;
-  alias?: string;
+  ifalias?: string;
   linkinfo?: { info_kind?: string };
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
@@ -48,11 +48,11 @@ export async function checkBridge(spec: LabSpec): Promise<'absent' | 'ours'> {
   }
   const br = ifs.find((i) => i.ifname === spec.bridge);
   if (!br) return 'absent';
-  if (br.linkinfo?.info_kind !== 'bridge' || br.alias !== bridgeAlias(spec.name)) {
+  if (br.linkinfo?.info_kind !== 'bridge' || br.ifalias !== bridgeAlias(spec.name)) {
     throw new StackcheckError(
       'E_LAB',
       `bridge ${spec.bridge} already exists and is used by something else (${br.linkinfo?.info_kind ?? 'interface'}${
-        br.alias ? `, alias "${br.alias}"` : ', no stackcheck alias'
+        br.ifalias ? `, alias "${br.ifalias}"` : ', no stackcheck alias'
       })`,
       { exitCode: ExitCode.badInput, hint: 'choose another bridge name in a lab spec (`--spec FILE`, field `bridge`)' },
     );
@@ -99,7 +99,7 @@ function disableIpv6(ifname: string): void {
 export async function removeBridge(spec: LabSpec): Promise<boolean> {
   const ifs = await hostInterfaces();
   const br = ifs.find((i) => i.ifname === spec.bridge);
-  if (!br || br.alias !== bridgeAlias(spec.name)) return false;
+  if (!br || br.ifalias !== bridgeAlias(spec.name)) return false;
   await exec('ip', ['link', 'del', spec.bridge]);
   return true;
 }

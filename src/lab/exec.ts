@@ -22,7 +22,7 @@ export function execTry(cmd: string, args: string[], opts: ExecOptions = {}): Pr
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: { ...process.env, LC_ALL: 'C', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -33,8 +33,8 @@ export function execTry(cmd: string, args: string[], opts: ExecOptions = {}): Pr
         child.kill('SIGKILL');
       }, opts.timeoutMs);
     }
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
       reject(new StackcheckError('E_LAB', `cannot run ${cmd}: ${err.message}`, { cause: err }));
@@ -43,7 +43,10 @@ export function execTry(cmd: string, args: string[], opts: ExecOptions = {}): Pr
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 

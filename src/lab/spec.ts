@@ -75,7 +75,7 @@ const specSchema = z
       .regex(/^[0-9.]+\/(1[6-9]|2[0-9]|30)$/, 'must be an IPv4 subnet in CIDR form, /16 to /30, such as 10.99.0.0/24')
       .optional(),
     bridge_address: z.string().regex(IPV4, 'must be an IPv4 address').optional(),
-    hosts: z.record(z.string().regex(ROLE, 'role names are lower-case letters, digits and -'), hostSchema),
+    hosts: z.record(z.string(), hostSchema),
   })
   .strict();
 
@@ -132,6 +132,15 @@ export function loadSpec(file: string): LabSpec {
 
 // Validate parsed spec data (also used by tests) and fill in defaults.
 export function specFromData(data: unknown, file: string): LabSpec {
+  // Role names first: zod reports a bad record key without saying why.
+  const rawHosts = data && typeof data === 'object' ? (data as { hosts?: unknown }).hosts : undefined;
+  if (rawHosts && typeof rawHosts === 'object' && !Array.isArray(rawHosts)) {
+    for (const role of Object.keys(rawHosts)) {
+      if (!ROLE.test(role)) {
+        throw specError(file, `hosts.${role}`, 'role names are lower-case letters, digits and - (2-32 characters, such as db-node)');
+      }
+    }
+  }
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

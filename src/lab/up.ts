@@ -52,7 +52,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const spec = resolveSpec(opts);
   const hosts = selectHosts(spec, opts.hosts);
   ensureRoot();
-  progress(`lab ${spec.name}: ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
+  progress(`lab "${spec.name}": ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
   await ensureHostPackages(progress);
   await checkBridge(spec);
   writeState(spec);
@@ -83,7 +83,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const inventoryFile = await writeInventory(spec);
   await timed(progress, 'checking ssh with host-key verification', () => verifySsh(spec, hosts));
   const durationMs = Date.now() - start;
-  progress(`lab ${spec.name} is up in ${seconds(durationMs)}; inventory: ${inventoryFile}`);
+  progress(`lab "${spec.name}" is up in ${seconds(durationMs)}; inventory: ${inventoryFile}`);
   progress('time: the hosts share the host machine\'s kernel clock, so they are always in sync (no NTP inside)');
   return { spec, inventoryFile, hosts, durationMs };
 }
