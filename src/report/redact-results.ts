@@ -1,7 +1,7 @@
 // Secrets never reach a report: an Allure Writer that redacts everything before it is written,
 // and a final guard that scans a run folder for every secret value (plain, JSON/HTML-escaped, base64).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Globals, TestResult, TestResultContainer } from 'allure-js-commons';
 import type { Category, EnvironmentInfo } from 'allure-js-commons/sdk';
 import type { Writer } from 'allure-js-commons/sdk/reporter';
@@ -80,7 +80,8 @@ export function secretForms(value: string): { form: SecretLeak['form']; bytes: B
     const b64 = Buffer.concat([Buffer.alloc(k), raw]).toString('base64');
     const bits = (k + raw.length) * 8;
     const core = b64.slice(Math.ceil((k * 8) / 6), Math.floor(bits / 6));
-    if (core.length >= 4) forms.push({ form: 'base64', bytes: Buffer.from(core) });
+    // Short cores would match random base64 by chance (a 4-character core is likely somewhere in 3 MB).
+    if (core.length >= 8) forms.push({ form: 'base64', bytes: Buffer.from(core) });
   }
   return forms;
 }
@@ -97,6 +98,18 @@ function walk(dir: string): string[] {
   return out;
 }
 
+// The Allure report's own code (bundle files, code inlined as data: URIs) holds no run data, and common words
+// in it ("admin", "secret") must not pass for a leaked password.
+const REPORT_CODE_FILE = /^html\/[^/]+\.(js|css|txt)$/;
+const INLINED_CODE = /data:(?:text\/javascript|application\/javascript|text\/css)(?:;charset=[\w-]+)?;base64,[A-Za-z0-9+/=]+/g;
+
+// What of a file may hold run data.
+function scannable(rel: string, content: Buffer): Buffer | undefined {
+  if (REPORT_CODE_FILE.test(rel)) return undefined;
+  if (!rel.endsWith('.html')) return content;
+  return Buffer.from(content.toString('utf8').replace(INLINED_CODE, 'data:code'), 'utf8');
+}
+
 /** Find every secret value anywhere under `dir`. `secrets` maps a name (for the message) to the value. */
 export function findSecretLeaks(dir: string, secrets: Record<string, string>): SecretLeak[] {
   const wanted = Object.entries(secrets)
@@ -104,10 +117,12 @@ export function findSecretLeaks(dir: string, secrets: Record<string, string>): S
     .map(([name, v]) => ({ name, forms: secretForms(v) }));
   const leaks: SecretLeak[] = [];
   for (const file of walk(dir)) {
-    const content = readFileSync(file);
+    const rel = relative(dir, file).split(sep).join('/');
+    const content = scannable(rel, readFileSync(file));
+    if (!content) continue;
     for (const s of wanted) {
       const hit = s.forms.find((f) => content.includes(f.bytes));
-      if (hit) leaks.push({ file: relative(dir, file), secret: s.name, form: hit.form });
+      if (hit) leaks.push({ file: rel, secret: s.name, form: hit.form });
     }
   }
   return leaks;

@@ -81,4 +81,14 @@ describe('findSecretLeaks / assertNoSecrets', () => {
     rmSync(join(dir, 'leak.txt'));
     expect(() => assertNoSecrets(dir, { KEYSTONE_DBPASS: SECRET })).not.toThrow();
   });
+
+  it("ignores the report's own code (a common word in Allure's bundle is not a leak) but not the run data in the page", () => {
+    const word = 'administrator';
+    const code = `function x(){return "${word}"}`;
+    writeFileSync(join(dir, 'html', 'app-123.js'), code);
+    writeFileSync(join(dir, 'report.html'), `<script src="data:text/javascript;base64,${Buffer.from(code).toString('base64')}"></script>`);
+    expect(findSecretLeaks(dir, { ADMIN_PASS: word })).toEqual([]);
+    writeFileSync(join(dir, 'report.html'), `<script src="data:text/javascript;base64,${Buffer.from(code).toString('base64')}"></script><script>d("r.json","${Buffer.from(`{"m":"${word}"}`).toString('base64')}")</script>`);
+    expect(findSecretLeaks(dir, { ADMIN_PASS: word })).toEqual([{ file: 'report.html', secret: 'ADMIN_PASS', form: 'base64' }]);
+  });
 });
