@@ -1,7 +1,7 @@
 // Secrets never reach a report: an Allure Writer that redacts everything before it is written,
 // and a final guard that scans a run folder for every secret value (plain, JSON/HTML-escaped, base64).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { Globals, TestResult, TestResultContainer } from 'allure-js-commons';
 import type { Category, EnvironmentInfo } from 'allure-js-commons/sdk';
 import type { Writer } from 'allure-js-commons/sdk/reporter';
@@ -86,8 +86,9 @@ export function secretForms(value: string): { form: SecretLeak['form']; bytes: B
   return forms;
 }
 
-// Every regular file under a folder.
+// Every regular file under a folder (or the file itself).
 function walk(dir: string): string[] {
+  if (statSync(dir).isFile()) return [dir];
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
@@ -110,14 +111,14 @@ function scannable(rel: string, content: Buffer): Buffer | undefined {
   return Buffer.from(content.toString('utf8').replace(INLINED_CODE, 'data:code'), 'utf8');
 }
 
-/** Find every secret value anywhere under `dir`. `secrets` maps a name (for the message) to the value. */
+/** Find every secret value anywhere under `dir` (a folder or one file). `secrets` maps a name (for the message) to the value. */
 export function findSecretLeaks(dir: string, secrets: Record<string, string>): SecretLeak[] {
   const wanted = Object.entries(secrets)
     .filter(([, v]) => v.length >= 3)
     .map(([name, v]) => ({ name, forms: secretForms(v) }));
   const leaks: SecretLeak[] = [];
   for (const file of walk(dir)) {
-    const rel = relative(dir, file).split(sep).join('/');
+    const rel = (relative(dir, file) || basename(file)).split(sep).join('/');
     const content = scannable(rel, readFileSync(file));
     if (!content) continue;
     for (const s of wanted) {

@@ -94,19 +94,18 @@ export class RunReports {
     const junitFile = join(runDir, 'junit.xml');
     writeJunit(junitFile, this.junit, redactor);
     let report: BuiltReport | undefined;
+    const historyPath = join(dirname(runDir), 'allure-history.jsonl');
     if ((opts.html ?? true) && existsSync(join(runDir, 'allure-results'))) {
-      report = await buildReport({
-        resultsDirs: [join(runDir, 'allure-results')],
-        outDir: runDir,
-        name: `stackcheck — ${inventory.name}`,
-        historyPath: join(dirname(runDir), 'allure-history.jsonl'),
-      });
+      report = await buildReport({ resultsDirs: [join(runDir, 'allure-results')], outDir: runDir, name: `stackcheck — ${inventory.name}`, historyPath });
       markHistoryRecorded(runDir);
       summary.report = { html: report.htmlDir, singleFile: report.singleFile };
     }
     const summaryFile = writeSummary(runDir, summary, redactor);
     // Last line of defence, over everything anyone wrote into the run folder.
-    assertNoSecrets(runDir, secretsOf(inventory, this.opts.extraSecrets));
+    const secrets = secretsOf(inventory, this.opts.extraSecrets);
+    assertNoSecrets(runDir, secrets);
+    // The trend file outlives the run folder (messages of every run are kept in it).
+    if (existsSync(historyPath)) assertNoSecrets(historyPath, secrets);
     const out = opts.out === undefined ? process.stdout : opts.out;
     if (out) {
       const where = report ? `Report: ${shortPath(report.singleFile)}  (or: stackcheck report ${this.opts.runId} --serve)` : `Results: ${shortPath(runDir)}`;
