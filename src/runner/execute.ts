@@ -132,12 +132,14 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
     for (const stage of plan.tutorial.stages) {
       if (failed) break;
       const stageStart = performance.now();
+      // Events carry the stage with its steps: reporters get the redacted copy.
+      const shownStage: Stage = { ...stage, steps: stage.steps.map((st) => redactStep(st, redactor)) };
       if (!selected.has(stage.id)) {
         for (const step of stage.steps) skip(step, opts.only ? `not selected (--only ${opts.only})` : `before --from ${opts.from ?? ''}`);
-        bus.emit({ kind: 'stage-end', stage, status: 'skipped', durationMs: 0 });
+        bus.emit({ kind: 'stage-end', stage: shownStage, status: 'skipped', durationMs: 0 });
         continue;
       }
-      bus.emit({ kind: 'stage-start', stage });
+      bus.emit({ kind: 'stage-start', stage: shownStage });
       for (const step of stage.steps) {
         const shown = redactStep(step, redactor);
         const hash = stepHash(shown, plan.inventory.hosts[step.host]);
@@ -163,7 +165,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
           break;
         }
       }
-      bus.emit({ kind: 'stage-end', stage, status: failed ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
+      bus.emit({ kind: 'stage-end', stage: shownStage, status: failed ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
     }
     const status = failed ? 'failed' : 'passed';
     // A finished run leaves no exported secrets behind in the remote state files.
