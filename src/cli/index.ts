@@ -2,8 +2,12 @@
 import type { Command } from 'commander';
 import { registerLab } from './lab.js';
 import { registerReport } from './report.js';
+import { registerPlan } from './plan.js';
+import { registerRun } from './run.js';
 
 export function registerCommands(program: Command): void {
+  registerPlan(program);
+  registerRun(program);
   registerLab(program);
   registerReport(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
