@@ -55,7 +55,18 @@ export function splitInfo(info: string): InfoWords {
   let word = '';
   let quote = '';
   let inWord = false;
-  for (const c of info.trim()) {
+  const text = info.trim();
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
+    if (!quote && text.startsWith('{{', i)) {
+      // a {{ VARIABLE }} may hold spaces: it belongs to the word
+      const end = text.indexOf('}}', i);
+      const stop = end < 0 ? text.length : end + 2;
+      word += text.slice(i, stop);
+      inWord = true;
+      i = stop - 1;
+      continue;
+    }
     if (quote) {
       if (c === quote) quote = '';
       else word += c;

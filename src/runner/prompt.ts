@@ -138,7 +138,7 @@ export function scanShellLine(line: string, before: ShellLineState): ShellLineSc
     while (i < line.length) {
       const w = line[i] ?? '';
       if (quote === '') {
-        if (w === ' ' || w === '\t' || OPERATOR.test(w)) break;
+        if (w === ' ' || w === '\t' || OPERATOR.test(w) || (w === '<' && line[i + 1] === '<')) break;
         if (w === '\\') {
           if (i === line.length - 1) {
             if (plain && cmdPos) depth += keywordDelta(word);
