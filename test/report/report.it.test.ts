@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { createServer, type AddressInfo } from 'node:net';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { EventBus } from '../../src/log.js';
 import { Redactor } from '../../src/redact.js';
@@ -31,13 +32,45 @@ const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'Pl4nted-Secr3t-9f2c';
 const TUTORIAL = 'Fixture tutorial';
 
-// Headless Chromium with the flags that keep it from contacting anything, and a fresh profile.
-async function chromium(args: string[]): Promise<string> {
+// Chromium's own service endpoints: it calls them even with background networking disabled (not the page's doing).
+const CHROMIUM_SERVICES = /(^|\.)googleapis\.com$|^accounts\.google\.com$|^clients\d*\.google\.com$|(^|\.)gvt1\.com$/;
+
+// A proxy that answers nothing and records which hosts Chromium tried to reach: nothing leaves the machine,
+// and the test sees every request a page makes to an outside host.
+async function blackHoleProxy(): Promise<{ url: string; hosts: string[]; close: () => Promise<void> }> {
+  const hosts: string[] = [];
+  const server = createServer((sock) => {
+    sock.once('data', (d) => {
+      const target = /^[A-Z]+ (?:https?:\/\/)?([^/:\s]+)/.exec(d.toString('latin1'))?.[1];
+      if (target) hosts.push(target);
+      sock.destroy();
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hosts, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+// Headless Chromium with the issue's flags, a fresh profile, every outside request sent to the black hole.
+async function chromium(args: string[], proxy: string): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'sc-chromium-'));
   try {
     const { stdout } = await exec(
       CHROMIUM,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', ...args],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-features=AutofillServerCommunication,NetworkTimeServiceQuerying,OptimizationHints',
+        `--user-data-dir=${profile}`,
+        `--proxy-server=${proxy}`,
+        '--virtual-time-budget=5000',
+        ...args,
+      ],
       { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
     );
     return stdout;
@@ -45,6 +78,9 @@ async function chromium(args: string[]): Promise<string> {
     rmSync(profile, { recursive: true, force: true });
   }
 }
+
+// Hosts a page itself asked for (Chromium's own housekeeping left out).
+const pageHosts = (hosts: string[]): string[] => [...new Set(hosts.filter((h) => !CHROMIUM_SERVICES.test(h)))];
 
 // Every file under a folder.
 function files(dir: string): string[] {
@@ -61,8 +97,10 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
   let built: BuiltReport;
   let checkResults: CheckResult[];
   let table = '';
+  let proxy: Awaited<ReturnType<typeof blackHoleProxy>>;
 
   beforeAll(async () => {
+    proxy = await blackHoleProxy();
     sshd = await startSshd();
     work = mkdtempSync(join(tmpdir(), 'sc-report-'));
     const inventory = { ...inventoryFor(sshd, ['db-node', 'auth-node'], { vars: { DB_PASS: SECRET }, secretNames: ['DB_PASS'] }), name: 'alice' };
@@ -143,6 +181,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
   });
 
   afterAll(async () => {
+    await proxy?.close();
     await sshd?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -217,13 +256,15 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     const failing = data.find((t) => t.name.startsWith('[keystone.catalog]'));
     expect(failing).toBeDefined();
     const url = `file://${built.singleFile}#${failing?.id}`;
-    const dom = await chromium(['--dump-dom', url]);
+    const dom = await chromium(['--dump-dom', url], proxy.url);
     expect(dom).toContain('[keystone.catalog] The catalog holds an image endpoint');
     expect(dom).toContain('expected an image endpoint in region RegionOne, found none');
     expect(dom).toContain('Create the glance service and its public, internal and admin endpoints');
     expect(dom).not.toContain(SECRET);
     const shot = join(work, 'failing-check.png');
-    await chromium([`--screenshot=${shot}`, '--window-size=1400,1000', url]);
+    await chromium([`--screenshot=${shot}`, '--window-size=1400,1000', url], proxy.url);
+    // Opening the report made no request to any outside host.
+    expect(pageHosts(proxy.hosts)).toEqual([]);
     expect(statSync(shot).size).toBeGreaterThan(10_000);
     // Kept as a CI artifact.
     const artifacts = resolve(import.meta.dirname, '../../reports/artifacts');
@@ -231,11 +272,25 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     copyFileSync(shot, join(artifacts, 'report-failing-check.png'));
   });
 
+  it.skipIf(!existsSync(CHROMIUM))('control: the same results rendered by Allure unmodified would call Google Analytics', async () => {
+    const raw = join(work, 'raw');
+    const cli = join(resolve(import.meta.dirname, '../..'), 'node_modules', 'allure', 'cli.js');
+    await exec(process.execPath, [cli, 'awesome', resultsDir, '--single-file', '-o', raw], { cwd: work, timeout: 120_000 });
+    const control = await blackHoleProxy();
+    try {
+      await chromium(['--dump-dom', `file://${join(raw, 'index.html')}`], control.url);
+      expect(pageHosts(control.hosts)).toContain('www.googletagmanager.com');
+    } finally {
+      await control.close();
+    }
+  });
+
   it.skipIf(!existsSync(CHROMIUM))('serves the multi-file report on 127.0.0.1, where it renders', async () => {
     const server = await serveReport(built.htmlDir);
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const dom = await chromium(['--dump-dom', server.url]);
+      const dom = await chromium(['--dump-dom', server.url], proxy.url);
+      expect(pageHosts(proxy.hosts)).toEqual([]);
       expect(dom).toContain('[keystone.catalog] The catalog holds an image endpoint');
       expect((await fetch(new URL('../../etc/passwd', server.url))).status).toBe(404);
     } finally {
