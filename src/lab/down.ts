@@ -17,8 +17,12 @@ export async function labDown(spec: LabSpec, opts: { purge: boolean }, progress:
   await Promise.all(present.map((c) => stopHost(c)));
   progress(`stopped ${present.length} host${present.length === 1 ? '' : 's'} in ${seconds(Date.now() - start)}`);
   if (!opts.purge) return;
+  let t = Date.now();
   for (const c of present) await destroyHost(c);
+  progress(`removed ${present.length} container${present.length === 1 ? '' : 's'} in ${seconds(Date.now() - t)}`);
+  t = Date.now();
   await destroyBase(spec);
+  progress(`removed the base in ${seconds(Date.now() - t)}`);
   const br = await removeBridge(spec);
   rmSync(labDir(spec.name), { recursive: true, force: true });
   progress(

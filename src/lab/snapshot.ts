@@ -102,8 +102,10 @@ export async function restoreLab(spec: LabSpec, snap: string, progress: Progress
       const upper = await upperOf(spec, h);
       await rsyncMirror(join(dir, h.role), upper);
       // The overlay's work folder may hold stale state from before the restore.
-      const work = join(upper, '..', 'olwork');
-      if (existsSync(work)) for (const f of readdirSync(work)) rmSync(join(work, f), { recursive: true, force: true });
+      for (const w of ['work', 'olwork']) {
+        const work = join(upper, '..', w);
+        if (existsSync(work)) for (const f of readdirSync(work)) rmSync(join(work, f), { recursive: true, force: true });
+      }
     }
   });
   progress(`restore ${snap}: ${hosts.map((h) => h.role).join(', ')} in ${seconds(Date.now() - start)}`);
