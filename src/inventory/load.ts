@@ -11,8 +11,8 @@ import { parseDuration } from '../duration.js';
 import { closest } from '../suggest.js';
 import type { HostSpec, Inventory } from './types.js';
 
-/** Variables with these name endings are always secret. */
-export const SECRET_SUFFIXES = ['_PASS', '_PASSWORD', '_SECRET', '_TOKEN'];
+/** Variables with these name endings are always secret (so `ADMIN_PASS`, `KEYSTONE_DBPASS`, `OS_TOKEN`). */
+export const SECRET_SUFFIXES = ['PASS', 'PASSWORD', 'SECRET', 'TOKEN'];
 /** Environment variables `STACKCHECK_VAR_<NAME>` define or override `NAME`. */
 export const ENV_PREFIX = 'STACKCHECK_VAR_';
 

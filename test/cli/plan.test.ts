@@ -1,0 +1,144 @@
+// Runs the built CLI (`dist/src/cli.js plan …`) as a user would and checks exit codes and output.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PlanJson } from '../../src/cli/plan.js';
+
+const root = resolve(__dirname, '../..');
+const cli = join(root, 'dist/src/cli.js');
+
+// Runs `stackcheck plan ARGS` from the repository root.
+function plan(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'plan', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
+  } catch {
+    // a type error elsewhere in the tree still emits JavaScript; the CLI must exist
+  }
+  expect(existsSync(cli)).toBe(true);
+}, 180_000);
+
+describe('stackcheck plan --json', () => {
+  it('prints stages, checks and steps with hosts as written and 1-based source lines', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as PlanJson;
+    expect(json.stages.map((s) => s.id)).toEqual(['prompt-style-fixture', 'basic-services', 'keystone', 'keystone-2']);
+    expect(json.stages[1]).toEqual({
+      id: 'basic-services',
+      title: 'Basic services',
+      checks: ['mysql.server', 'rabbitmq.server'],
+      steps: [
+        { host: 'db-node', kind: 'shell', line: 14, command: 'apt-get install -y mariadb-server \\\n    python3-pymysql' },
+        {
+          host: 'db-node',
+          kind: 'shell',
+          line: 24,
+          command: 'mysql -u root',
+          input: "CREATE DATABASE keystone;\nGRANT ALL PRIVILEGES ON keystone.* TO 'keystone'@'%'\nIDENTIFIED BY '{{ KEYSTONE_DBPASS }}';\nexit\n",
+        },
+        { host: 'db-node', kind: 'shell', line: 36, command: "cat > /etc/mysql/conf.d/99-openstack.cnf <<'EOF'\n[mysqld]\nbind-address = {{ DB_HOST }}\nEOF" },
+        { host: 'db-node', kind: 'shell', line: 40, command: 'systemctl restart mariadb' },
+        { host: 'db-node', kind: 'shell', line: 41, command: 'systemctl is-active mariadb' },
+      ],
+    });
+  });
+
+  it('prints file steps with their path', () => {
+    const json = JSON.parse(plan('fixtures/tutorials/annotated.md', '--json').stdout) as PlanJson;
+    expect(json.stages[0]?.steps[1]).toEqual({ host: 'db-node', kind: 'file', line: 12, path: '/etc/mysql/mariadb.conf.d/99-openstack.cnf' });
+  });
+
+  it('adds the file of each step when the tutorial is a folder', () => {
+    const json = JSON.parse(plan('fixtures/tutorials/folder', '--json').stdout) as PlanJson;
+    expect(json.stages.flatMap((s) => s.steps)).toEqual([
+      { host: 'db-node', kind: 'shell', line: 5, file: 'fixtures/tutorials/folder/01-base.md', command: 'apt-get update' },
+      { host: 'auth-node', kind: 'shell', line: 5, file: 'fixtures/tutorials/folder/02-identity.md', command: 'apt-get install -y keystone' },
+    ]);
+  });
+
+  it('reads every file of the seed tutorial', () => {
+    const r = plan('fixtures/seed', '--json');
+    expect(r.code).toBe(0);
+    const all = (JSON.parse(r.stdout) as PlanJson).stages.flatMap((s) => s.steps);
+    expect(all).toHaveLength(231);
+    expect(all.find((s) => s.file === 'fixtures/seed/keystone.rst' && s.line === 71)).toMatchObject({ host: 'db-node', command: 'mysql -u root -p' });
+  });
+
+  it('fills variables from the inventory but shows secret ones as {{ NAME }}', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md', '--inventory', 'fixtures/inventories/tutorial.yaml', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('bind-address = 10.99.0.11');
+    expect(r.stdout).toContain("IDENTIFIED BY '{{ KEYSTONE_DBPASS }}'");
+    expect(r.stdout).toContain('--bootstrap-password {{ ADMIN_PASS }}');
+    expect(r.stdout).not.toContain('ks-db-secret');
+    expect(r.stdout).not.toContain('admin-secret');
+  });
+});
+
+describe('stackcheck plan (text)', () => {
+  it('shows stages, checks, and each step with host, line and a one-line command', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Prompt-style fixture  (fixtures/tutorials/prompt-style.md)');
+    expect(lines[1]).toBe('4 stages, 10 steps on 2 hosts: db-node, auth-node');
+    expect(lines[2]).toBe('variables: KEYSTONE_DBPASS, DB_HOST, ADMIN_PASS (give --inventory to fill them)');
+    expect(lines).toContain('2. Basic services  [basic-services]');
+    expect(lines).toContain('   checks: mysql.server, rabbitmq.server');
+    expect(lines).toContain('   db-node    line 14  # apt-get install -y mariadb-server python3-pymysql');
+    expect(lines).toContain('   db-node    line 24  # mysql -u root  ← 4 input lines');
+    expect(lines).toContain("   db-node    line 36  # cat > /etc/mysql/conf.d/99-openstack.cnf <<'EOF' … (+3 lines)");
+    expect(lines).toContain('   auth-node  line 49  $ sudo apt-get install -y keystone');
+  });
+
+  it('describes file steps and options', () => {
+    const lines = plan('fixtures/tutorials/annotated.md').stdout.split('\n');
+    expect(lines).toContain('   db-node    line 7  # apt-get install -y mariadb-server … (+1 lines)  (timeout 10m, retries 2)');
+    expect(lines).toContain('   db-node    line 12  merge INI keys into /etc/mysql/mariadb.conf.d/99-openstack.cnf (3 lines)');
+    expect(lines).toContain('   auth-node  line 20  [keystone]$ keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone  (exit 0,1)');
+    expect(lines).toContain('   auth-node  line 29  append to /etc/hosts (1 line)');
+  });
+});
+
+describe('stackcheck plan: bad input exits 2 with file:line, printing nothing on stdout', () => {
+  it('a malformed tutorial', () => {
+    const r = plan('fixtures/tutorials/broken/unclosed-fence.md', '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'stackcheck: fixtures/tutorials/broken/unclosed-fence.md:5: code block opened with ``` is never closed: add a ``` line after its last line\n',
+    );
+  });
+
+  it('a malformed inventory', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md', '--inventory', 'fixtures/inventories/bad-fields.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('fixtures/inventories/bad-fields.yaml:7: hosts.db-node.port: expected a number, got "abc"\n');
+  });
+
+  it('an undefined variable and an unknown role, without printing secret values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stackcheck-plan-'));
+    writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  db-node: { address: 10.0.0.3 }\nvars:\n  ADMIN_PASS: hunter2-secret\n');
+    const r = plan('fixtures/tutorials/broken/undefined-vars.md', '--inventory', join(dir, 'inv.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`fixtures/tutorials/broken/undefined-vars.md:5: {{ DB_HOTS }} is not defined`);
+    expect(r.stderr).toContain(`fixtures/tutorials/broken/undefined-vars.md:6: host role "db-nod" is not in ${join(dir, 'inv.yaml')} (did you mean "db-node"?)`);
+    expect(r.stderr).toContain('fixtures/tutorials/broken/undefined-vars.md:8: host role "auth-node"');
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it('a tutorial that does not exist', () => {
+    const r = plan('fixtures/tutorials/missing.md');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('stackcheck: tutorial not found: fixtures/tutorials/missing.md\n  hint: give a Markdown file or a folder of .md files\n');
+  });
+});
