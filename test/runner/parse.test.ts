@@ -424,3 +424,18 @@ describe('seed tutorial (fixtures/seed)', () => {
     expect(grep.output).toBeUndefined();
   });
 });
+
+describe('docs/tutorial-format.md', () => {
+  it('its complete example parses into the stages and steps the page describes', () => {
+    const doc = readFileSync(join(root, 'docs/tutorial-format.md'), 'utf8');
+    const example = /## A complete small example\n\n````markdown\n([\s\S]*?)\n````/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const { title, stages } = parseMarkdown(example ?? '', 'example.md');
+    expect(title).toBe('Small cloud');
+    expect(stages.map((s) => [s.id, s.checks, s.steps.map((x) => `${x.kind}:${x.host}:${x.root ? 'root' : (x.user ?? 'ssh')}`)])).toEqual([
+      ['database', ['mysql.server'], ['shell:db-node:root', 'shell:db-node:root', 'file:db-node:root', 'shell:db-node:root']],
+      ['identity', ['keystone.catalog'], ['shell:auth-node:root', 'file:auth-node:root', 'shell:auth-node:keystone']],
+    ]);
+    expect(shell(stages[0]?.steps[1]).input).toContain('CREATE DATABASE keystone;\n');
+  });
+});
