@@ -1,6 +1,7 @@
 // Cinder: every endpoint answers; cinder-scheduler and cinder-volume are up; a volume becomes available,
 // attaches to a server (in-use), detaches and is deleted (functional; cleaned up even on failure).
 import { checkSuite } from '../src/checks/define.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
 import { sameHost, serviceHost } from '../src/checks/expect.js';
@@ -82,3 +83,8 @@ check(
   },
   { timeoutMs: 900_000 },
 );
+
+check('cinder.config', vol, async (s) => {
+  const c = serviceConfig(expected, 'cinder');
+  await checkConfig(s, vol, c.files, c.rules);
+});

@@ -2,6 +2,7 @@
 // active and downloads back with the same checksum (functional; the image is deleted even on failure).
 import { createHash, randomBytes } from 'node:crypto';
 import { checkSuite } from '../src/checks/define.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
 import { createImage, deleteImage, downloadImage, getImage, listImages, uploadImage } from '../src/openstack/glance.js';
@@ -51,4 +52,9 @@ check('glance.upload', image, async (s, t) => {
   } finally {
     await deleteImage(client, created.id).catch(() => undefined);
   }
+});
+
+check('glance.config', image, async (s) => {
+  const c = serviceConfig(expected, 'glance');
+  await checkConfig(s, image, c.files, c.rules);
 });

@@ -2,7 +2,8 @@
 // the admin role; the catalog has every service the tutorial installs, with public/internal/admin endpoints
 // in the tutorial's region at the expected host and port. Expected from the inventory, not from the catalog.
 import { checkSuite } from '../src/checks/define.js';
-import { CheckFailure, evidence } from '../src/checks/outcome.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
+import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { roleNames } from '../src/checks/expect.js';
 import { adminClient, apiEvidence, describeApiError } from '../src/checks/api.js';
 import type { CheckSession } from '../src/checks/session.js';
@@ -31,6 +32,9 @@ async function authenticateWithRole(s: CheckSession, c: Credentials, passwordVar
   try {
     roles = (await s.keystone.token(c)).roles;
   } catch (err) {
+    if (err instanceof OpenStackHttpError && err.kind !== 'status') {
+      throw new CheckBroken(`Keystone does not answer at ${s.authUrl()} (${err.short}; see keystone.api)`, apiEvidence(err), err);
+    }
     if (!(err instanceof OpenStackHttpError) || err.status !== 401) {
       throw new CheckFailure(`${who} to get a token from ${s.authUrl()}`, describeApiError(err), apiEvidence(err));
     }
@@ -118,4 +122,9 @@ check('keystone.endpoints', 'deployment', async (s, t) => {
     }
   }
   if (wrong.length > 0) throw new CheckFailure('every endpoint URL on the tutorial\'s host and port, identity endpoints answering', wrong.join('; '));
+});
+
+check('keystone.config', auth, async (s) => {
+  const c = serviceConfig(expected, 'keystone');
+  await checkConfig(s, auth, c.files, c.rules);
 });

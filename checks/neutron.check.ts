@@ -2,6 +2,7 @@
 // networks, subnets and router exist; the floating range is the tutorial's; a floating IP attaches to a
 // running server's port and detaches (functional; everything it creates is deleted).
 import { checkSuite } from '../src/checks/define.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
 import { sameHost, serviceHost } from '../src/checks/expect.js';
@@ -152,3 +153,15 @@ check(
   },
   { timeoutMs: 600_000 },
 );
+
+check('neutron.config', net, async (s) => {
+  const c = serviceConfig(expected, 'neutron');
+  await checkConfig(s, net, c.files, c.rules);
+});
+
+for (const compute of expected.computeRoles) {
+  check('neutron.config', compute, async (s) => {
+    const c = serviceConfig(expected, 'neutron', 'compute');
+    await checkConfig(s, compute, c.files, c.rules);
+  });
+}

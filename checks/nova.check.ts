@@ -3,6 +3,7 @@
 // (functional; deleted even on failure).
 import type { RowDataPacket } from 'mysql2/promise';
 import { checkSuite } from '../src/checks/define.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
 import { sameHost, serviceHost } from '../src/checks/expect.js';
@@ -140,3 +141,13 @@ eachCompute(
   },
   { timeoutMs: 600_000 },
 );
+
+check('nova.config', api, async (s) => {
+  const c = serviceConfig(expected, 'nova');
+  await checkConfig(s, api, c.files, c.rules);
+});
+
+eachCompute('nova.config', (compute) => async (s) => {
+  const c = serviceConfig(expected, 'nova', 'compute');
+  await checkConfig(s, compute, c.files, c.rules);
+});

@@ -1,5 +1,6 @@
 // Placement: every endpoint answers; each compute host is a resource provider with VCPU, MEMORY_MB and DISK_GB.
 import { checkSuite } from '../src/checks/define.js';
+import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, endpointsAnswer, need } from '../src/checks/api.js';
 import { sameHost } from '../src/checks/expect.js';
@@ -26,4 +27,9 @@ eachCompute('placement.provider', (compute) => async (s, t) => {
     t.attach(evidence.json(`inventory of ${rp.name}`, inv));
     const missing = RESOURCES.filter((r) => !inv[r] || inv[r].total <= 0);
     if (missing.length > 0) throw new CheckFailure(`${RESOURCES.join(', ')} inventory on provider ${rp.name}`, `missing ${missing.join(', ')} (has: ${Object.keys(inv).join(', ') || 'nothing'})`);
+});
+
+check('placement.config', api, async (s) => {
+  const c = serviceConfig(expected, 'placement');
+  await checkConfig(s, api, c.files, c.rules);
 });

@@ -73,6 +73,11 @@ export const CHECKS: readonly CheckMeta[] = [
     'openstack service create --name <name> <type>; openstack endpoint create --region RegionOne <type> public|internal|admin <url>'),
   c('keystone.endpoints', 'every catalog endpoint points at the host and port the tutorial gives, and the identity endpoints answer', 'critical', 2, 'keystone',
     'openstack endpoint list; openstack endpoint set --url http://<host>:<port>/… <endpoint id>'),
+  // Service configuration files against the inventory (read on each host; secrets compared there, never shown)
+  ...(['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder'] as const).map((svc) =>
+    c(`${svc}.config`, `${svc}'s configuration uses the tutorial's database, message queue and Keystone credentials`, 'critical', 2, STAGE_OF[svc] ?? svc,
+      `fix [database] connection, transport_url and [keystone_authtoken] in /etc/${svc}/${svc === 'glance' ? 'glance-api' : svc}.conf to match the inventory, then restart the ${svc} services`),
+  ),
   // Glance
   c('glance.api', 'every Glance endpoint answers', 'critical', 2, 'glance', 'systemctl status glance-api; check /var/log/glance/glance-api.log'),
   c('glance.images', 'the images the tutorial registers exist and are active', 'normal', 2, 'glance',
