@@ -4,7 +4,7 @@
 // visible), no secret anywhere under the run folder, and no reference to an outside host in the HTML.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,9 +21,10 @@ import type { RunSummary } from '../../src/report/summary.js';
 import { assertNoSecrets, findSecretLeaks } from '../../src/report/redact-results.js';
 import { buildReport, outsideUrls, reportCode, type BuiltReport } from '../../src/report/html.js';
 import { serveReport } from '../../src/report/serve.js';
-import { inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
-import { localStages } from './local-run.js';
-import type { Plan } from '../../src/runner/types.js';
+import { sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { parseTutorial } from '../../src/runner/parse.js';
+import { resolvePlan } from '../../src/runner/plan.js';
 import { attachmentsOf, labelOf, readAllureResults, type AllureResult } from './allure-schema.js';
 import { FIXTURE_CHECKS } from './fixtures/check-table.js';
 
@@ -103,19 +104,37 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     proxy = await blackHoleProxy();
     sshd = await startSshd();
     work = mkdtempSync(join(tmpdir(), 'sc-report-'));
-    const inventory = { ...inventoryFor(sshd, ['db-node', 'auth-node'], { vars: { DB_PASS: SECRET }, secretNames: ['DB_PASS'] }), name: 'alice' };
-    const plan: Plan = {
-      tutorial: {
-        source: '/fixture/tutorial.md',
-        stages: localStages([
-          { id: 'basic', title: 'Stage basic', steps: [{ host: 'db-node', command: 'echo installing mariadb; printf "\\033[32mok\\033[0m\\n"' }, { host: 'db-node', command: `echo "the password is ${SECRET}"` }] },
-          { id: 'keystone', title: 'Stage keystone', steps: [{ host: 'auth-node', command: 'echo "E: Unable to locate package keystonee" >&2; exit 100' }] },
-          { id: 'glance', title: 'Stage glance', steps: [{ host: 'db-node', command: 'true' }] },
-        ]),
-      },
-      inventory,
-      secrets: [SECRET],
-    };
+    // A real tutorial and inventory on disk: the secret lives in the inventory's secrets file, a step echoes it.
+    writeFileSync(
+      join(work, 'tutorial.md'),
+      [
+        `# ${TUTORIAL}`,
+        '## Basic',
+        '```sh host=db-node',
+        'echo installing mariadb; printf "\\033[32mok\\033[0m\\n"',
+        '```',
+        '```sh host=db-node',
+        'echo "the password is {{ DB_PASS }}"',
+        '```',
+        '## Keystone',
+        '```sh host=auth-node',
+        'echo "E: Unable to locate package keystonee" >&2; exit 100',
+        '```',
+        '## Glance',
+        '```sh host=db-node',
+        'true',
+        '```',
+        '',
+      ].join('\n'),
+    );
+    const host = `address: ${sshd.address}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    key: ${sshd.keyFile}`;
+    writeFileSync(join(work, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`);
+    writeFileSync(
+      join(work, 'alice.yaml'),
+      `name: alice\nssh:\n  known_hosts: ${sshd.knownHostsFile}\nhosts:\n  db-node:\n    ${host}\n  auth-node:\n    ${host}\nsecrets_file: ./secrets.yaml\n`,
+    );
+    const inventory = await loadInventory(join(work, 'alice.yaml'));
+    const plan = resolvePlan(await parseTutorial(join(work, 'tutorial.md')), inventory);
     const stages = plan.tutorial.stages.map((s) => ({ id: s.id, title: s.title }));
     const redactor = new Redactor(plan.secrets);
     const rd = await RunDir.create(join(work, 'reports'), { tutorial: plan.tutorial.source, inventory: inventory.file });
@@ -123,7 +142,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     resultsDir = join(runDir, 'allure-results');
 
     const bus = new EventBus();
-    const reports = startRunReports({ bus, runDir, runId: rd.runId, redactor, tutorial: { title: TUTORIAL, source: plan.tutorial.source, stages }, inventory, version: '0.1.0', extraSecrets: plan.secrets });
+    const reports = startRunReports({ bus, runDir, runId: rd.runId, redactor, tutorial: { title: plan.tutorial.title ?? TUTORIAL, source: plan.tutorial.source, stages }, inventory, version: '0.1.0', extraSecrets: plan.secrets });
     await executePlan(plan, { bus, runDir: rd, defaultRetryDelayMs: 10 });
 
     // The checks: a real vitest run of a check file through allure-vitest, as the check runner does it.
@@ -200,8 +219,8 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     // Steps and checks of a stage sit under the same stage node, then per host.
     const catalog = checks.find((r) => labelOf(r, 'checkId') === 'keystone.catalog') as AllureResult;
     const failedStep = steps.find((r) => r.status === 'failed') as AllureResult;
-    for (const name of ['parentSuite', 'feature']) expect(labelOf(catalog, name)).toBe('02 · Stage keystone');
-    expect(labelOf(failedStep, 'parentSuite')).toBe('02 · Stage keystone');
+    for (const name of ['parentSuite', 'feature']) expect(labelOf(catalog, name)).toBe('02 · Keystone');
+    expect(labelOf(failedStep, 'parentSuite')).toBe('02 · Keystone');
     expect([labelOf(catalog, 'suite'), labelOf(catalog, 'subSuite'), labelOf(catalog, 'story'), labelOf(catalog, 'epic')]).toEqual(['auth-node', 'Checks', 'keystone', TUTORIAL]);
     expect(catalog.labels.filter((l) => l.name === 'host')).toEqual([{ name: 'host', value: 'auth-node' }]);
     expect(labelOf(catalog, 'severity')).toBe('critical');
