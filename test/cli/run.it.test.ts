@@ -159,6 +159,25 @@ describe.skipIf(!sshdAvailable())('stackcheck run (built CLI) against a real ssh
     }
   });
 
+  it('Ctrl-C stops the running step on the host (its processes are killed) and exits 130', async () => {
+    const marker = `sc-sigint-${process.pid}-${Date.now()}`;
+    const tut = join(tmp, 'long.md');
+    writeFileSync(tut, `# Long\n\n## Wait\n\n    root@node:~# sleep 297; echo ${marker}\n`);
+    const p = spawn(process.execPath, [CLI, 'run', tut, '--inventory', inventory('sigint'), '--reports', join(tmp, 'reports-sigint')], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
+    const deadline = Date.now() + 15_000;
+    while (!execFileSync('ps', ['-eo', 'args']).toString().includes(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).toContain(marker);
+    const t0 = Date.now();
+    p.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(stdout).toMatch(/interrupted/);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
+  });
+
   it('--dry-run lists the steps and touches nothing', async () => {
     const reports = join(tmp, 'reports-dry');
     const r = await cli(['run', FIXTURE, '--inventory', inventory('dry', { port: 1 }), '--secrets', join(tmp, 'secrets.yaml'), '--reports', reports, '--dry-run'], tmp);

@@ -105,6 +105,13 @@ describe.skipIf(!sshdAvailable())('executePlan on a real sshd', () => {
     expect(readlinkSync(join(work, 'reports', 'latest'))).toBe(runDir.runId);
   });
 
+  it('user= runs a step as that user (runuser when logged in as root), with its own home and state', async () => {
+    const { outcome } = await run(makePlan(inv(), { s: [sh('db-node', { command: 'id -un; echo "$HOME"', user: 'daemon' }), sh('db-node', { command: 'id -un' })] }));
+    expect(outcome.status).toBe('passed');
+    expect(outcome.results[0]?.stdout).toBe(`daemon\n${execFileSync('bash', ['-c', 'echo ~daemon']).toString()}`);
+    expect(outcome.results[1]?.stdout).toBe('root\n');
+  });
+
   it('expect-exit makes a non-zero code a success', async () => {
     const { outcome } = await run(makePlan(inv(), { s: [sh('db-node', { command: 'grep -q nothing-like-this /etc/hostname', expectExit: [1] })] }));
     expect(outcome.status).toBe('passed');

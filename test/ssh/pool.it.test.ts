@@ -206,6 +206,24 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
     await pool.close();
   });
 
+  it('authenticates through an ssh-agent socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-agent-'));
+    const sock = join(dir, 'agent.sock');
+    const started = execFileSync('ssh-agent', ['-a', sock]).toString();
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+    try {
+      execFileSync('ssh-add', ['-q', sshd.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const inv = inventoryFor(sshd, ['db-node']);
+      delete inv.hosts['db-node']!.keyFile;
+      inv.hosts['db-node']!.agent = sock;
+      const pool = new SshPool(inv);
+      expect((await pool.exec('db-node', 'echo via-agent')).stdout).toBe('via-agent\n');
+      await pool.close();
+    } finally {
+      if (pid) process.kill(pid);
+    }
+  });
+
   it('reaches a host through a jump host', async () => {
     const inv = inventoryFor(sshd, ['bastion', 'db-node']);
     inv.hosts['db-node']!.jump = 'bastion';
