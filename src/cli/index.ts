@@ -4,11 +4,13 @@ import { registerLab } from './lab.js';
 import { registerReport } from './report.js';
 import { registerPlan } from './plan.js';
 import { registerRun } from './run.js';
+import { registerCheck } from './check.js';
 
 export function registerCommands(program: Command): void {
   registerPlan(program);
   registerRun(program);
   registerLab(program);
   registerReport(program);
+  registerCheck(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
 }
