@@ -66,6 +66,8 @@ describe.skipIf(!sshdAvailable())('executePlan on a real sshd', () => {
     });
     const { outcome } = await run(plan);
     expect(outcome.status).toBe('passed');
+    // A passed run leaves no state file (with its exported values) behind on the host.
+    expect(existsSync(`/var/tmp/stackcheck-0/${outcome.runId}.env`)).toBe(false);
     const out = outcome.results.map((r) => r.stdout);
     expect(out[1]).toBe('/tmp\n');
     expect(out[3]).toBe('X=1\n');
