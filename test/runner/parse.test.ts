@@ -298,6 +298,18 @@ describe('folders', () => {
 });
 
 describe('rst read as Markdown', () => {
+  it('reads code-block directives and literal blocks in list items as code, skipping directive options', () => {
+    const rst = [
+      'Title', '=====', '', 'Stage', '-----', '', '.. code-block:: console', '   :linenos:', '', '   root@h:~# one', '',
+      '* in a list::', '', '    root@h:~# two', '', '  still the item', '', '.. note::', '', '   A note with', '   text.', '',
+    ].join('\n');
+    const { stages } = parseMarkdown(rstToMarkdown(rst), 'x.md');
+    expect(stages.map((s) => [s.id, s.steps.map((x) => [(x as ShellStep).command, x.loc.line])])).toEqual([
+      ['stage', [['one', 10], ['two', 14]]],
+    ]);
+  });
+
+
   it('keeps the line count and turns titles, comments and :: blocks into Markdown', () => {
     const rst = [
       '-----', 'Title', '-----', '', 'Section', '=======', '', 'Run this::', '', '  root@h:~# true', '', '.. a comment', '   root@h:~# false', '', '.. checks: a.b', '', 'Sub', '~~~', ''].join('\n');
