@@ -14,7 +14,7 @@ export type ConfigRule =
   | { kind: 'value'; section: string; key: string; value: string };
 
 // The script run on the host: reads the files (later ones override), checks each rule, prints verdicts.
-const SCRIPT = String.raw`
+export const CONFIG_SCRIPT = String.raw`
 import configparser, json, sys
 from urllib.parse import urlsplit, unquote
 spec = json.loads(sys.stdin.read())
@@ -66,7 +66,7 @@ export async function checkConfig(s: CheckSession, role: string, files: string[]
       return r;
     }),
   };
-  const r = await s.run(role, `python3 -c ${shQuote(SCRIPT)}`, 20_000, JSON.stringify(spec));
+  const r = await s.run(role, `python3 -c ${shQuote(CONFIG_SCRIPT)}`, 20_000, JSON.stringify(spec));
   let out: { read: string[]; problems: string[] };
   try {
     out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { read: string[]; problems: string[] };

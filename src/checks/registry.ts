@@ -67,7 +67,7 @@ export const CHECKS: readonly CheckMeta[] = [
     'keystone-manage bootstrap --bootstrap-password <ADMIN_PASS> … --bootstrap-region-id RegionOne'),
   ...SERVICE_USERS.map((s) =>
     c(`keystone.${s}-user`, `the ${s} user authenticates in the service project with the admin role`, 'critical', 2, STAGE_OF[s] ?? s,
-      `openstack user create --domain default --password <${s.toUpperCase()}_PASS> ${s}; openstack role add --project service --user ${s} admin; the same password in [keystone_authtoken] of /etc/${s}/${s}.conf`),
+      `openstack user create --domain default --password <${s.toUpperCase()}_PASS> ${s}; openstack role add --project service --user ${s} admin; the same password in [keystone_authtoken] of /etc/${s}/${s === 'glance' ? 'glance-api' : s}.conf`),
   ),
   c('keystone.catalog', "the catalog has every service the tutorial installed so far, each with public/internal/admin endpoints in the region", 'critical', 3, 'keystone',
     'openstack service create --name <name> <type>; openstack endpoint create --region RegionOne <type> public|internal|admin <url>'),

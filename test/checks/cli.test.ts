@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import { checkCommand, formatResult, sortResults, summaryLine } from '../../src/cli/check.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { StackcheckError } from '../../src/error.js';
+
+const base: CheckResult = {
+  id: 'nova.compute-up',
+  host: 'compute-1',
+  component: 'nova',
+  title: 'nova-compute is up and enabled',
+  severity: 'blocker',
+  weight: 3,
+  status: 'failed',
+  message: 'expected nova-compute on compute-1 to be up and enabled, found state=down (last heartbeat 3 min ago)',
+  remedy: { stage: 'nova-compute', text: 'systemctl status nova-compute; check transport_url in /etc/nova/nova.conf' },
+  evidence: [],
+  durationMs: 12,
+};
+
+describe('check command output', () => {
+  test('a failure is one line: id @ host, expected/found, the remedy', () => {
+    expect(formatResult(base)).toBe(
+      '✘ nova.compute-up @ compute-1: expected nova-compute on compute-1 to be up and enabled, found state=down (last heartbeat 3 min ago) — fix: see stage "nova-compute" (systemctl status nova-compute; check transport_url in /etc/nova/nova.conf)',
+    );
+  });
+
+  test('passed, broken and skipped read differently; no colour codes unless asked', () => {
+    expect(formatResult({ ...base, status: 'passed', message: '' })).toBe('✔ nova.compute-up @ compute-1');
+    expect(formatResult({ ...base, status: 'broken', message: 'cannot check: cannot reach compute-1 over SSH' })).toBe('! nova.compute-up @ compute-1: cannot check: cannot reach compute-1 over SSH');
+    expect(formatResult({ ...base, status: 'skipped', message: 'not run' })).toBe('- nova.compute-up @ compute-1 (not run)');
+  });
+
+  test('the same check on two hosts stays two lines, in registry then host order', () => {
+    const sorted = sortResults([{ ...base, host: 'compute-2' }, { ...base, id: 'mysql.server', host: 'db-node', component: 'mysql' }, base]);
+    expect(sorted.map((r) => `${r.id}@${r.host}`)).toEqual(['mysql.server@db-node', 'nova.compute-up@compute-1', 'nova.compute-up@compute-2']);
+    expect(summaryLine(sorted)).toBe('3 checks: 0 passed, 3 failed, 0 broken, 0 skipped');
+  });
+
+  test('bad input is exit code 2 before anything connects', async () => {
+    await expect(checkCommand({})).rejects.toMatchObject({ exitCode: 2, code: 'E_ARGS' });
+    await expect(checkCommand({ inventory: '/nonexistent.yaml', only: 'nova.nope' })).rejects.toBeInstanceOf(StackcheckError);
+    await expect(checkCommand({ inventory: '/nonexistent.yaml' })).rejects.toMatchObject({ exitCode: 2, code: 'E_INVENTORY' });
+  });
+});
