@@ -42,6 +42,7 @@ export function registerPlan(program: Command): void {
 // Builds the command's output; with an inventory, secret variables stay `{{ NAME }}` so no secret is printed.
 export async function planCommand(tutorialPath: string, opts: { inventory?: string; secrets?: string; json?: boolean }): Promise<string> {
   const tutorial = await parseTutorial(tutorialPath);
+  for (const w of tutorial.warnings ?? []) process.stderr.write(`stackcheck: warning: ${w.loc.file}:${w.loc.line}: ${w.message}\n`);
   const isFolder = (await stat(tutorialPath)).isDirectory();
   let shown = tutorial;
   let inventory: Inventory | undefined;

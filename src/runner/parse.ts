@@ -5,9 +5,9 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
-import { InputErrors, StackcheckError } from '../error.js';
+import { InputErrors, StackcheckError, type Location } from '../error.js';
 import type { FileStep, ShellStep, Stage, Step, Tutorial } from './types.js';
-import { isAnnotated, readFenceSpec } from './fence.js';
+import { SHELL_LANGS, isAnnotated, readFenceSpec } from './fence.js';
 import { parsePrompt, readTranscript, type SourceLine } from './prompt.js';
 import { rstToMarkdown } from './rst.js';
 
@@ -27,12 +27,13 @@ type DraftStep = Omit<ShellStep, 'id' | 'stage'> | Omit<FileStep, 'id' | 'stage'
 interface ParseContext {
   usedIds: Set<string>;
   errors: StackcheckError[];
+  warnings: Array<{ loc: Location; message: string }>;
 }
 
 // Reads a tutorial file, or every .md/.markdown/.rst file of a folder in name order, into stages and steps.
 export async function parseTutorial(path: string): Promise<Tutorial> {
   const files = await tutorialFiles(path);
-  const ctx: ParseContext = { usedIds: new Set(), errors: [] };
+  const ctx: ParseContext = { usedIds: new Set(), errors: [], warnings: [] };
   const stages: Stage[] = [];
   let title: string | undefined;
   for (const [index, file] of files.entries()) {
@@ -47,7 +48,7 @@ export async function parseTutorial(path: string): Promise<Tutorial> {
     stages.push(...doc.stages);
   }
   if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
-  return { source: path, ...(title !== undefined ? { title } : {}), stages };
+  return { source: path, ...(title !== undefined ? { title } : {}), stages, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
 
 // The documents of a tutorial: the file itself, or the folder's tutorial files sorted by name.
@@ -73,11 +74,11 @@ async function tutorialFiles(path: string): Promise<string[]> {
 }
 
 // Parses one Markdown document (for tests and single files); throws InputErrors listing every problem.
-export function parseMarkdown(text: string, file: string): { title?: string; stages: Stage[] } {
-  const ctx: ParseContext = { usedIds: new Set(), errors: [] };
+export function parseMarkdown(text: string, file: string): { title?: string; stages: Stage[]; warnings?: Tutorial['warnings'] } {
+  const ctx: ParseContext = { usedIds: new Set(), errors: [], warnings: [] };
   const doc = parseDocument(text, file, ctx);
   if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
-  return doc;
+  return { ...doc, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
 
 // One document through the pipeline; `.rst` files are first rewritten as Markdown line for line.
@@ -227,7 +228,26 @@ function uniqueId(slug: string, used: Set<string>): string {
 // A code block → its steps: an annotated fence is one step; otherwise each prompt line is one; no prompt, no step.
 function stepsOf(block: Extract<Block, { kind: 'code' }>, file: string, ctx: ParseContext): DraftStep[] {
   if (block.info !== undefined && isAnnotated(block.info)) return annotatedStep(block, file, ctx);
-  return promptSteps(block.lines, file, ctx);
+  const steps = promptSteps(block.lines, file, ctx);
+  if (steps.length === 0) warnDisplayOnly(block, file, ctx);
+  return steps;
+}
+
+// A block that runs nothing but looks like commands: a shell-language fence, or `$ cmd` lines without user@host.
+function warnDisplayOnly(block: Extract<Block, { kind: 'code' }>, file: string, ctx: ParseContext): void {
+  const lang = (block.info ?? '').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  const bare = block.lines.find((l) => /^\s*\$ \S/.test(l.text));
+  if (bare) {
+    ctx.warnings.push({
+      loc: { file, line: bare.line },
+      message: '"$ command" names no host, so this block only shows commands: write the prompt as user@host:~$ (e.g. root@db-node:~#), or add host=ROLE to the fence',
+    });
+  } else if ((SHELL_LANGS as readonly string[]).includes(lang) && block.lines.some((l) => l.text.trim() !== '')) {
+    ctx.warnings.push({
+      loc: { file, line: block.line },
+      message: `this \`${lang}\` block has no host= and no user@host prompt, so it only shows commands: add host=ROLE to run it`,
+    });
+  }
 }
 
 // ```` ```sh host=db-node ```` (one shell step) or ```` ```ini file=… host=… ```` (one file step).

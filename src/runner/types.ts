@@ -69,6 +69,8 @@ export interface Tutorial {
   /** The `#` heading of the first file, if any. */
   title?: string;
   stages: Stage[];
+  /** Things that parse but look like mistakes (a ```sh block with no host), for `plan` to show. */
+  warnings?: Array<{ loc: Location; message: string }>;
 }
 
 /**

@@ -84,6 +84,16 @@ describe('stackcheck plan --json', () => {
 });
 
 describe('stackcheck plan (text)', () => {
+  it('warns on stderr about a shell block that runs nothing, and still exits 0', () => {
+    const r = plan('fixtures/tutorials/display-only.md', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      'stackcheck: warning: fixtures/tutorials/display-only.md:5: this `sh` block has no host= and no user@host prompt, so it only shows commands: add host=ROLE to run it\n',
+    );
+    expect((JSON.parse(r.stdout) as PlanJson).stages[0]?.steps).toHaveLength(1);
+  });
+
+
   it('shows stages, checks, and each step with host, line and a one-line command', () => {
     const r = plan('fixtures/tutorials/prompt-style.md');
     expect(r.code).toBe(0);

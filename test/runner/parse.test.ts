@@ -451,3 +451,18 @@ describe('docs/tutorial-format.md', () => {
     expect(shell(stages[0]?.steps[1]).input).toContain('CREATE DATABASE keystone;\n');
   });
 });
+
+describe('warnings', () => {
+  it('warns about blocks that look like commands but run nothing, and only about those', () => {
+    const doc = ['## S', '', '```bash', 'apt-get update', '```', '', '    $ openstack server list', '', '```yaml', 'a: 1', '```', '', '```', 'root@h:~# true', '$ output', '```'].join('\n');
+    const { warnings } = parseMarkdown(doc, 'w.md');
+    expect(warnings).toEqual([
+      { loc: { file: 'w.md', line: 3 }, message: 'this `bash` block has no host= and no user@host prompt, so it only shows commands: add host=ROLE to run it' },
+      {
+        loc: { file: 'w.md', line: 7 },
+        message: '"$ command" names no host, so this block only shows commands: write the prompt as user@host:~$ (e.g. root@db-node:~#), or add host=ROLE to the fence',
+      },
+    ]);
+    expect(parseMarkdown('## S\n    root@h:~# true\n', 'ok.md').warnings).toBeUndefined();
+  });
+});
