@@ -183,7 +183,9 @@ export function readFenceSpec(info: string): { spec?: FenceSpec; errors: string[
   }
   if (kind === 'file') {
     const path = seen.get('file') ?? '';
-    if (!path.startsWith('/') && !path.startsWith('{{')) errors.push(`file=${path}: expected an absolute path such as /etc/nova/nova.conf`);
+    if (!path.startsWith('/') && !path.startsWith('~/') && !path.startsWith('{{')) {
+      errors.push(`file=${path}: expected an absolute path such as /etc/nova/nova.conf (or ~/path in the user's home)`);
+    }
     spec.path = path;
     const mode = seen.get('mode') ?? (lang === 'ini' ? 'ini' : 'replace');
     if (mode !== 'ini' && mode !== 'replace' && mode !== 'append') {

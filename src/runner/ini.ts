@@ -95,7 +95,7 @@ function structure(lines: Line[]): SectionRange[] {
 
 // The patch as sections of entries, in order; repeated sections are merged, placeholders and comments dropped.
 function readPatch(patch: string): Array<{ name: string; entries: PatchEntry[] }> {
-  const text = splitLines(patch).filter((l) => !PLACEHOLDER.test(l));
+  const text = dedent(splitLines(patch).filter((l) => !PLACEHOLDER.test(l)));
   const sections: Array<{ name: string; entries: PatchEntry[] }> = [];
   let current: { name: string; entries: PatchEntry[] } | undefined;
   const sectionNamed = (name: string) => {
@@ -116,6 +116,13 @@ function readPatch(patch: string): Array<{ name: string; entries: PatchEntry[] }
     }
   });
   return sections;
+}
+
+// Removes indentation common to every non-blank line, so an indented block reads as unindented keys.
+function dedent(lines: string[]): string[] {
+  const indents = lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length);
+  const common = indents.length > 0 ? Math.min(...indents) : 0;
+  return common === 0 ? lines : lines.map((l) => l.slice(Math.min(common, l.length - l.trimStart().length)));
 }
 
 function splitLines(text: string): string[] {

@@ -51,6 +51,10 @@ describe('mergeIni', () => {
     expect(parseIni(multi).DEFAULT?.enabled_apis).toBe('a,\nb');
   });
 
+  it('reads a patch indented as a whole as unindented keys (not continuation lines)', () => {
+    expect(mergeIni('[database]\nx = 1\n', '  [database]\n  connection = a\n  max_pool_size = 5\n')).toBe('[database]\nx = 1\nconnection = a\nmax_pool_size = 5\n');
+  });
+
   it('treats - and _ in key names as the same key (MySQL and oslo.config do)', () => {
     expect(mergeIni('[mysqld]\nbind-address = 127.0.0.1\n', '[mysqld]\nbind_address = 10.0.0.3\n')).toBe('[mysqld]\nbind_address = 10.0.0.3\n');
   });

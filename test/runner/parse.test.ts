@@ -246,7 +246,7 @@ describe('annotated fences', () => {
       `${f}:9: option chmod= only applies to file blocks: add file=PATH, or remove chmod=`,
       `${f}:9: retries=-1: expected a whole number from 0 to 100`,
       `${f}:9: expect-exit=0,x: expected exit codes from 0 to 255 separated by commas, e.g. expect-exit=0,1`,
-      `${f}:13: file=etc/keystone.conf: expected an absolute path such as /etc/nova/nova.conf`,
+      `${f}:13: file=etc/keystone.conf: expected an absolute path such as /etc/nova/nova.conf (or ~/path in the user's home)`,
       `${f}:13: mode=merge: expected ini (merge keys), replace (write the whole file) or append (add the lines if absent)`,
       `${f}:17: a \`python\` block cannot be run: use sh/bash/shell/console for commands, or add file=PATH to write it to a file`,
       `${f}:21: "verbose" is not an option: options are written key=value (known: host, user, timeout, expect-exit, retries, retry-delay, file, mode, chmod, owner)`,
