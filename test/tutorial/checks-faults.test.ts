@@ -1,0 +1,220 @@
+// The OpenStack checks both ways on a deployment built by the tutorial: every check passes on it, and each of
+// the course's sabotages (injected over SSH, then undone) fails exactly the checks that should fail, naming the
+// cause. Target: the inventory in $STACKCHECK_TEST_INVENTORY, else the lab's (after `stackcheck run tutorial`).
+// Runs in the `tutorial` project, after the tutorial has built the lab.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadInventory } from '../../src/inventory/load.js';
+import { inventoryPath } from '../../src/lab/inventory.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { runChecks } from '../../src/checks/run.js';
+import { expectedFor } from '../../src/checks/expect.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { SshPool } from '../../src/ssh/pool.js';
+import { remoteCommand, shQuote, type ExecResult } from '../../src/ssh/exec.js';
+
+let inventory: Inventory;
+let pool: SshPool;
+
+// A root shell script on a role's host; throws when it fails.
+async function sh(role: string, script: string): Promise<ExecResult> {
+  const spec = inventory.hosts[role];
+  if (!spec) throw new Error(`no role ${role} in ${inventory.file}`);
+  const r = await pool.exec(role, remoteCommand({ script, sshUser: spec.user, root: true, timeoutMs: 180_000 }));
+  if (r.exitCode !== 0) throw new Error(`${role}: ${script}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+function notPassed(results: CheckResult[]): Record<string, string> {
+  return Object.fromEntries(results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => [`${r.id}@${r.host}`, r.status]));
+}
+
+function find(results: CheckResult[], id: string, host?: string): CheckResult {
+  const r = results.find((x) => x.id === id && (!host || x.host === host));
+  if (!r) throw new Error(`no result for ${id}${host ? ` @ ${host}` : ''}`);
+  return r;
+}
+
+// Run checks until `done` holds (heartbeat-based states change after the service's down time, ~60-75 s).
+async function until(only: string[], done: (r: CheckResult[]) => boolean, timeoutMs = 180_000, extra: Partial<Inventory> = {}): Promise<CheckResult[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await runChecks({ inventory: { ...inventory, ...extra }, only });
+    if (done(r) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 10_000));
+  }
+}
+
+const e = (): ReturnType<typeof expectedFor> => expectedFor(inventory);
+const role = (svc: string): string => e().services.find((s) => s.name === svc)?.role ?? svc;
+const compute = (): string => e().computeRoles[0] ?? 'compute-1';
+const unitOf = (svc: string): string => svc;
+
+beforeAll(async () => {
+  const file = process.env.STACKCHECK_TEST_INVENTORY ?? inventoryPath(process.env.STACKCHECK_LAB ?? 'lab');
+  if (!file) throw new Error('no deployed target: set STACKCHECK_TEST_INVENTORY to an inventory, or build the lab with `stackcheck run tutorial` first');
+  inventory = await loadInventory(file);
+  pool = new SshPool(inventory);
+});
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe('on the deployment the tutorial built', () => {
+  test('every read-only check passes', async () => {
+    const results = await runChecks({ inventory });
+    expect(notPassed(results)).toEqual({});
+  });
+
+  test('the functional checks pass and leave nothing behind', async () => {
+    const results = await runChecks({ inventory, only: ['glance.upload', 'nova.boot', 'neutron.floating-ip', 'cinder.attach'], functional: true });
+    expect(notPassed(results)).toEqual({});
+    const left = await sh(role('nova'), `. /root/admin-openrc; openstack server list --all-projects -f value -c Name | grep '^stackcheck-' || true; openstack image list -f value -c Name | grep '^stackcheck-' || true`);
+    expect(left.stdout.trim()).toBe('');
+  });
+});
+
+describe('sabotages', () => {
+  test('glance-api stopped: glance.api fails, the image checks cannot run', async () => {
+    const host = role('glance');
+    await sh(host, `systemctl stop ${unitOf('glance-api')}`);
+    try {
+      const r = await runChecks({ inventory, only: ['glance'] });
+      expect(find(r, 'glance.api').status).toBe('failed');
+      expect(find(r, 'glance.api').message).toMatch(/found .*connection refused/);
+      expect(find(r, 'glance.images').status).toBe('broken');
+      expect(find(r, 'glance.config').status).toBe('passed');
+    } finally {
+      await sh(host, 'systemctl start glance-api');
+    }
+  });
+
+  test('nova-api stopped: nova.api fails and says so', async () => {
+    const host = role('nova');
+    await sh(host, 'systemctl stop nova-api');
+    try {
+      const r = await runChecks({ inventory, only: ['nova.api', 'nova.conductor', 'nova.config'] });
+      expect(notPassed(r)).toEqual({ [`nova.api@${host}`]: 'failed', [`nova.conductor@${host}`]: 'broken' });
+      expect(find(r, 'nova.api').evidence.some((x) => x.name.includes('nova-api status and log'))).toBe(true);
+    } finally {
+      await sh(host, 'systemctl start nova-api');
+    }
+  });
+
+  test('nova-compute stopped: its queue loses its consumer at once, then os-services shows it down', async () => {
+    const c = compute();
+    await sh(c, 'systemctl stop nova-compute');
+    try {
+      const r = await until(['rabbitmq.nova-compute', 'nova.compute-up'], (x) => find(x, 'nova.compute-up', c).status === 'failed');
+      expect(find(r, 'rabbitmq.nova-compute', c).message).toMatch(/found 0 consumers/);
+      expect(find(r, 'nova.compute-up', c).message).toMatch(new RegExp(`^expected nova-compute on ${c} to be up and enabled, found state=down \\(last heartbeat`));
+    } finally {
+      await sh(c, 'systemctl start nova-compute');
+    }
+  });
+
+  test('a wrong RabbitMQ password in nova.conf on the compute host: nova.config names it', async () => {
+    const c = compute();
+    await sh(c, "cp /etc/nova/nova.conf /root/nova.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' /etc/nova/nova.conf");
+    try {
+      const r = await runChecks({ inventory, only: ['nova.config'] });
+      expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
+      expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
+    } finally {
+      await sh(c, 'mv /root/nova.conf.stackcheck /etc/nova/nova.conf');
+    }
+  });
+
+  test('a wrong database password in glance-api.conf: glance.config names it', async () => {
+    const host = role('glance');
+    await sh(host, "cp /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection *= *mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
+    try {
+      const r = await runChecks({ inventory, only: ['glance.config'] });
+      expect(find(r, 'glance.config').message).toContain('[database] connection has a password that differs from GLANCE_DBPASS');
+      expect(JSON.stringify(r)).not.toContain('sabotaged');
+    } finally {
+      await sh(host, 'mv /root/glance-api.conf.stackcheck /etc/glance/glance-api.conf');
+    }
+  });
+
+  test('the admin role removed from nova: keystone.nova-user says so', async () => {
+    const host = role('keystone');
+    await sh(host, '. /root/admin-openrc; openstack role remove --project service --user nova admin');
+    try {
+      const r = await runChecks({ inventory, only: ['keystone.nova-user'] });
+      expect(find(r, 'keystone.nova-user').message).toMatch(/nova has no role on project service/);
+    } finally {
+      await sh(host, '. /root/admin-openrc; openstack role add --project service --user nova admin');
+    }
+  });
+
+  test('the DHCP agent stopped: its queue and then its agent record fail', async () => {
+    const host = role('neutron');
+    await sh(host, 'systemctl stop neutron-dhcp-agent');
+    try {
+      const r = await until(['rabbitmq.neutron-dhcp-agent', 'neutron.dhcp-agent'], (x) => find(x, 'neutron.dhcp-agent').status === 'failed');
+      expect(find(r, 'rabbitmq.neutron-dhcp-agent').status).toBe('failed');
+      expect(find(r, 'neutron.dhcp-agent').message).toMatch(/found not alive/);
+    } finally {
+      await sh(host, 'systemctl start neutron-dhcp-agent');
+    }
+  });
+
+  test('floating range replaced by an invalid one: neutron.floating-pool names both', async () => {
+    const range = e().floatingRange;
+    if (!range) throw new Error('the inventory sets no FLOATING_IP_START / FLOATING_IP_END');
+    const host = role('neutron');
+    const subnet = `$(openstack subnet list --network ${e().externalNetwork} -f value -c ID | head -n 1)`;
+    await sh(host, `. /root/admin-openrc; openstack subnet set --no-allocation-pool --allocation-pool start=${range.start},end=${range.start} ${subnet}`);
+    try {
+      const r = await runChecks({ inventory, only: ['neutron.floating-pool'] });
+      expect(find(r, 'neutron.floating-pool').message).toContain(`found pools ${range.start}-${range.start}`);
+    } finally {
+      await sh(host, `. /root/admin-openrc; openstack subnet set --no-allocation-pool --allocation-pool start=${range.start},end=${range.end} ${subnet}`);
+    }
+  });
+
+  test('an empty /etc/machine-id on the compute host: host.machine-id fails', async () => {
+    const c = compute();
+    await sh(c, 'cp /etc/machine-id /root/machine-id.stackcheck && : > /etc/machine-id');
+    try {
+      const r = await runChecks({ inventory, only: ['host.machine-id'] });
+      expect(find(r, 'host.machine-id', c).message).toBe(`expected a 32-hex-digit machine id in /etc/machine-id on ${c}, found an empty file`);
+    } finally {
+      await sh(c, 'cp /root/machine-id.stackcheck /etc/machine-id');
+    }
+  });
+
+  test('a full instances directory: host.instances-space fails naming the free space', async () => {
+    const c = compute();
+    const df = await sh(c, 'df -Pk /var/lib/nova/instances | tail -n 1');
+    const freeMb = Math.floor(Number(df.stdout.trim().split(/\s+/)[3]) / 1024);
+    // A threshold just under the free space, then 200 MB written: the directory is "full" for this check.
+    const vars = { ...inventory.vars, INSTANCES_MIN_FREE_MB: String(freeMb - 100) };
+    await sh(c, 'fallocate -l 200M /var/lib/nova/instances/stackcheck-fill');
+    try {
+      const r = await runChecks({ inventory: { ...inventory, vars }, only: ['host.instances-space'] });
+      expect(find(r, 'host.instances-space', c).message).toMatch(new RegExp(`^expected at least ${freeMb - 100} MB free in /var/lib/nova/instances on ${c}, found \\d+ MB free`));
+    } finally {
+      await sh(c, 'rm -f /var/lib/nova/instances/stackcheck-fill');
+    }
+  });
+
+  test('a killed qemu process: qemu.instances names the instance without one', async () => {
+    const c = compute();
+    const api = role('nova');
+    const name = `stackcheck-qemu-${Date.now().toString(36)}`;
+    const boot = await sh(
+      api,
+      `. /root/admin-openrc; openstack server create --wait --image ${shQuote(e().image)} --flavor ${shQuote(e().flavor)} --network ${shQuote(e().network)} --availability-zone nova:${c} ${name} -f value -c id`,
+    );
+    const id = boot.stdout.trim().split('\n').pop() ?? '';
+    try {
+      await sh(c, `pkill -9 -f -- '-uuid ${id}'`);
+      const r = await runChecks({ inventory, only: ['qemu.instances'] });
+      expect(find(r, 'qemu.instances', c).message).toContain(`instance ${id} (ACTIVE) has 0 qemu processes`);
+    } finally {
+      await sh(api, `. /root/admin-openrc; openstack server delete --wait ${id} || true`);
+    }
+  });
+});
