@@ -108,7 +108,7 @@ function toBlocks(markdown: string, file: string, ctx: ParseContext): Block[] {
       blocks.push(...checksIn(token.content, start + 1, file, ctx));
     } else if (token.type === 'fence') {
       const end = token.map?.[1] ?? start + 1;
-      const closing = sourceLines[end - 1]?.trim() ?? '';
+      const closing = sourceLines[end - 1]?.replace(/^[\s>]*/, '').trim() ?? ''; // fences may sit in lists or quotes
       const closed = end - 1 > start && closing.startsWith(token.markup) && /^[`~]+$/.test(closing);
       if (!closed) {
         ctx.errors.push(

@@ -231,6 +231,14 @@ describe('annotated fences', () => {
     expect(steps(t.stages)).toHaveLength(6); // the ```python block without options is display only
   });
 
+  it('reads fences inside list items and block quotes', () => {
+    const doc = ['## S', '', '1. Install:', '', '   ```sh host=db-node', '   apt-get update', '   ```', '', '> ```', '> root@db-node:~# true', '> ```'].join('\n');
+    expect(steps(parseMarkdown(doc, 't.md').stages).map((s) => [(s as ShellStep).command, s.loc.line])).toEqual([
+      ['apt-get update', 5],
+      ['true', 10],
+    ]);
+  });
+
   it('accepts {{ VARIABLES }} with spaces inside option values, and user=root as root', () => {
     const doc = '## S\n```text file=/etc/{{ SERVICE }}/x.conf host=h user=root\nx\n```\n';
     expect(steps(parseMarkdown(doc, 't.md').stages)[0]).toMatchObject({ path: '/etc/{{ SERVICE }}/x.conf', root: true, mode: 'replace' });
