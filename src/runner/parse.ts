@@ -83,9 +83,18 @@ export function parseMarkdown(text: string, file: string): { title?: string; sta
 
 // One document through the pipeline; `.rst` files are first rewritten as Markdown line for line.
 function parseDocument(text: string, file: string, ctx: ParseContext): { title?: string; stages: Stage[] } {
-  const markdown = extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : text;
+  const markdown = extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : withoutFrontMatter(text);
   const blocks = toBlocks(markdown, file, ctx);
   return toStages(blocks, file, ctx);
+}
+
+// YAML front matter (`---` … `---` at the top) is blanked line for line; Markdown would read it as a heading.
+function withoutFrontMatter(text: string): string {
+  const lines = text.split('\n');
+  if (lines[0]?.trimEnd() !== '---') return text;
+  const end = lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
+  if (end < 0) return text;
+  return lines.map((l, i) => (i <= end ? '' : l)).join('\n');
 }
 
 const md = new MarkdownIt({ html: true });

@@ -166,6 +166,11 @@ describe('stages and checks', () => {
     expect(stages.map((s) => s.loc.line)).toEqual([1, 3, 4]);
   });
 
+  it('ignores YAML front matter, keeping line numbers', () => {
+    const { stages } = parseMarkdown('---\ntitle: x\nlayout: page\n---\n## Real\n    root@h:~# true\n', 't.md');
+    expect(stages.map((s) => [s.id, s.loc.line, s.steps[0]?.loc.line])).toEqual([['real', 5, 6]]);
+  });
+
   it('collects checks from several comments (inline too), without duplicates, ignoring comments in code', () => {
     const doc = ['## S', '<!-- checks: mysql.server, rabbitmq.server -->', '', 'Text <!-- checks: mysql.server, keystone.catalog --> more.', '', '    <!-- checks: not.this -->'].join('\n');
     expect(parseMarkdown(doc, 't.md').stages[0]?.checks).toEqual(['mysql.server', 'rabbitmq.server', 'keystone.catalog']);
