@@ -1,7 +1,7 @@
 // `stackcheck run` end to end: the built CLI runs the fixture tutorial on the test sshd and exits 0 / 1 / 2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,19 +90,24 @@ describe.skipIf(!sshdAvailable())('stackcheck run (built CLI) against a real ssh
   it('fails at the broken step (exit 1) with where/what/how-to-resume, then --resume finishes it (exit 0)', async () => {
     const inv = inventory('good');
     const reports = join(tmp, 'reports');
-    const args = ['run', FIXTURE, '--inventory', inv, '--secrets', join(tmp, 'secrets.yaml'), '--reports', reports];
+    // A copy of the fixture, so the test can "fix the tutorial" between the two runs.
+    const tutorial = join(tmp, 'tutorial-copy');
+    cpSync(FIXTURE, tutorial, { recursive: true });
+    const args = ['run', tutorial, '--inventory', inv, '--secrets', join(tmp, 'secrets.yaml'), '--reports', reports];
     const first = await cli(args, tmp);
     expect(first.code).toBe(1);
     expect(first.stdout).toContain('[node] the password is ••••••');
     expect(first.stdout).toContain('Step configure/3 failed');
-    expect(first.stdout).toMatch(/where: +.*run-e2e\/tutorial\.md:21/);
+    expect(first.stdout).toMatch(/where: +.*tutorial-copy\/tutorial\.md:21/);
     expect(first.stdout).toMatch(/command: test -f ready/);
     expect(first.stdout).toMatch(/exit code 1 \(general error\)/);
     expect(first.stdout).toContain(`--resume`);
     expect(readFileSync(join(work, 'count.txt'), 'utf8')).toBe('prepared\n');
 
-    // The student fixes the problem and resumes: done steps are skipped, the rest runs in the same shell state.
-    writeFileSync(join(work, 'ready'), '');
+    // The maintainer fixes the tutorial and resumes: done steps are skipped, the changed one and the rest run
+    // in the same shell state.
+    const md = join(tutorial, 'tutorial.md');
+    writeFileSync(md, readFileSync(md, 'utf8').replace('# test -f ready', '# touch ready && test -f ready'));
     const second = await cli([...args, '--resume'], tmp);
     expect(second.stderr).toBe('');
     expect(second.code).toBe(0);
