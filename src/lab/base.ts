@@ -35,14 +35,14 @@ export async function baseDir(spec: LabSpec): Promise<string> {
   return join(await lxcPath(), containerName(spec.name, 'base'));
 }
 
-// Whether a complete base of the current version exists.
-export function baseComplete(dir: string): boolean {
+// The version of a complete base (undefined when there is none or it is half-made).
+export function baseVersion(dir: string): number | undefined {
   const marker = join(dir, 'stackcheck-base.json');
-  if (!existsSync(marker)) return false;
+  if (!existsSync(marker)) return undefined;
   try {
-    return (JSON.parse(readFileSync(marker, 'utf8')) as { version: number }).version === BASE_VERSION;
+    return (JSON.parse(readFileSync(marker, 'utf8')) as { version: number }).version;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -76,8 +76,14 @@ export function containerSources(m: HostMirror): string {
 // Build the base once: debootstrap into rootfs.partial, configure, then rename (never half-made).
 export async function ensureBase(spec: LabSpec, mirror: HostMirror, progress: Progress): Promise<string> {
   const dir = await baseDir(spec);
-  if (baseComplete(dir)) {
-    progress(`base: ${containerName(spec.name, 'base')} exists (Debian 12, built once)`);
+  const version = baseVersion(dir);
+  if (version !== undefined) {
+    // Never rebuild under existing clones: their overlays sit on this root filesystem.
+    if (version !== BASE_VERSION) {
+      progress(`base: ${containerName(spec.name, 'base')} is from an older stackcheck (v${version}); \`lab down --purge\` rebuilds it`);
+    } else {
+      progress(`base: ${containerName(spec.name, 'base')} exists (Debian 12, built once)`);
+    }
     return dir;
   }
   if (existsSync(dir)) {
@@ -140,6 +146,7 @@ async function configureBase(spec: LabSpec, root: string, mirror: HostMirror): P
   writeFileSync(etc('machine-id'), '');
   rmSync(join(root, 'var/lib/dbus/machine-id'), { force: true });
   writeFileSync(etc('hostname'), 'base\n');
+  writeFileSync(etc('default/locale'), 'LANG=C.UTF-8\n');
   // Fresh package lists, fetched through the cache on loopback (the chroot shares the host's network).
   await exec('chroot', [root, 'apt-get', '-q', '-o', `Acquire::http::Proxy=http://127.0.0.1:${ACNG_PORT}`, 'update'], {
     env: { DEBIAN_FRONTEND: 'noninteractive' },
