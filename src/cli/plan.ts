@@ -108,6 +108,13 @@ function toText(shown: Tutorial, original: Tutorial, isFolder: boolean, inventor
   out.push(`${pc.bold(shown.title ?? shown.source)}${shown.title ? pc.dim(`  (${shown.source})`) : ''}`);
   const roles = [...new Set(steps.map((s) => s.host))];
   out.push(`${shown.stages.length} stages, ${steps.length} steps on ${roles.length} hosts: ${roles.join(', ') || '-'}`);
+  if (inventory) {
+    const where = roles.map((r) => {
+      const h = inventory.hosts[r];
+      return h ? `${r} → ${h.user}@${h.address}${h.port !== 22 ? `:${h.port}` : ''}${h.jump ? ` via ${h.jump}` : ''}` : r;
+    });
+    out.push(`inventory ${inventory.file} (${inventory.name}): ${where.join(', ')}`);
+  }
   const variables = findVariables(original);
   if (variables.size > 0) {
     out.push(

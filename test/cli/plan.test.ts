@@ -109,6 +109,15 @@ describe('stackcheck plan (text)', () => {
     expect(lines).toContain('   auth-node  line 49  $ sudo apt-get install -y keystone');
   });
 
+  it('with an inventory, shows where each role runs and fills non-secret variables only', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md', '--inventory', 'fixtures/inventories/tutorial.yaml');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[2]).toBe('inventory fixtures/inventories/tutorial.yaml (tutorial): db-node → root@10.99.0.11, auth-node → root@10.99.0.12');
+    expect(lines).toContain('   auth-node  line 51  # keystone-manage bootstrap --bootstrap-password {{ ADMIN_PASS }}');
+    expect(r.stdout).not.toContain('admin-secret');
+  });
+
   it('describes file steps and options', () => {
     const lines = plan('fixtures/tutorials/annotated.md').stdout.split('\n');
     expect(lines).toContain('   db-node    line 7  # apt-get install -y mariadb-server … (+1 lines)  (timeout 10m, retries 2)');
