@@ -119,6 +119,30 @@ describe('mergeIni', () => {
   });
 });
 
+describe('mergeIni on every section of keystone.conf', () => {
+  it('sets one commented-out option per section, idempotently, touching nothing else', () => {
+    // For each section, the first commented default `#name = value` becomes an active `name = set-<section>`.
+    const patchLines: string[] = [];
+    let section = '';
+    const picked = new Map<string, string>();
+    for (const line of keystoneConf.split('\n')) {
+      const header = /^\[(.+)\]$/.exec(line);
+      if (header) section = header[1] ?? '';
+      const opt = /^#([a-z_]+) = /.exec(line);
+      if (section && opt && !picked.has(section)) picked.set(section, opt[1] ?? '');
+    }
+    for (const [sec, key] of picked) patchLines.push(`[${sec}]`, `${key} = set-${sec}`);
+    expect(picked.size).toBeGreaterThan(30);
+    const once = mergeIni(keystoneConf, patchLines.join('\n'));
+    expect(mergeIni(once, patchLines.join('\n'))).toBe(once);
+    const conf = parseIni(once);
+    for (const [sec, key] of picked) expect(conf[sec]?.[key], `[${sec}] ${key}`).toBe(`set-${sec}`);
+    // every original line is still there, in order; only the new lines were added
+    const added = new Set([...picked].map(([sec, key]) => `${key} = set-${sec}`));
+    expect(once.split('\n').filter((l) => !added.has(l)).join('\n')).toBe(keystoneConf);
+  });
+});
+
 describe('parseIni', () => {
   it('reads sections and keys, last occurrence winning, ignoring comments', () => {
     const conf = parseIni('top = 1\n[DEFAULT]\n#debug = true\ndebug = false\ndebug = true\n[database]\nconnection = a=b\n');
