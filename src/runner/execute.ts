@@ -282,6 +282,7 @@ async function runOnce(
     const ok = !r.timedOut && !r.aborted && r.exitCode !== null && step.expectExit.includes(r.exitCode);
     let message: string | undefined;
     if (r.aborted) message = 'interrupted';
+    else if (r.lost) message = `the connection to ${step.host} was lost during the step (no exit status)`;
     else if (r.timedOut) message = `timed out after ${Math.round(timeoutMs / 1000)} s (the remote process group was killed)`;
     else if (!ok) {
       message = r.sudoProblem ?? describeExitCode(r.exitCode, r.signal);

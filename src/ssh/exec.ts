@@ -19,6 +19,8 @@ export interface ExecResult {
   signal: string | null;
   timedOut: boolean;
   aborted: boolean;
+  /** The channel closed without an exit status (connection dropped, sshd killed). */
+  lost: boolean;
   stdout: string;
   stderr: string;
   durationMs: number;
@@ -39,6 +41,7 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
     let signal: string | null = null;
     let timedOut = false;
     let aborted = false;
+    let gotExit = false;
     let done = false;
     const outDecoder = new TextDecoder();
     const errDecoder = new TextDecoder();
@@ -58,7 +61,8 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
         stderr += errTail;
         opts.onStderr?.(errTail);
       }
-      resolve({ exitCode, signal, timedOut, aborted, stdout, stderr, durationMs: Math.round(performance.now() - started) });
+      const lost = !gotExit && !timedOut && !aborted;
+      resolve({ exitCode, signal, timedOut, aborted, lost, stdout, stderr, durationMs: Math.round(performance.now() - started) });
     };
     const onAbort = (): void => {
       aborted = true;
@@ -89,6 +93,7 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
     });
     channel.on('exit', (code: number | null, sig?: string) => {
       // ssh2 reports `exit(null, signalName)` when the process died of a signal.
+      gotExit = true;
       if (typeof code === 'number') exitCode = code;
       if (sig) signal = sig;
     });

@@ -88,6 +88,17 @@ describe.skipIf(!sshdAvailable())('SshPool against a real sshd', () => {
     expect(execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => /sleep 302/.test(l))).toEqual([]);
   });
 
+  it('a command whose connection dies reports it as lost, not as an exit code', async () => {
+    const running = pool.exec('auth-node', 'echo $PPID; sleep 30', {
+      onStdout: (t) => {
+        if (/^\d+\n$/.test(t)) process.kill(Number(t.trim()), 'SIGKILL');
+      },
+    });
+    const r = await running;
+    expect(r.lost).toBe(true);
+    expect(r.exitCode).toBeNull();
+  });
+
   it('reconnects when the connection was dropped', async () => {
     // The parent of the remote shell is this connection's sshd session process: kill exactly that one.
     const session = (await pool.exec('auth-node', 'echo $PPID')).stdout.trim();
