@@ -72,25 +72,30 @@ eachCompute('nova.hypervisor', (compute) => async (s, t) => {
   if (hv.state !== 'up') throw new CheckFailure(`hypervisor ${hv.hypervisor_hostname} up`, `state ${hv.state}`);
 });
 
-eachCompute('nova.cell-mapping', (compute) => async (s) => {
+// The cell and host mappings in nova_api, read as the nova database user.
+async function mappings(s: CheckSession): Promise<{ cells: string[]; hosts: string[] }> {
   const nova = expected.services.find((x) => x.name === 'nova')?.db;
   if (!nova) throw new CheckBroken('Nova is not installed at this stage');
   const target = s.mysqlTarget(nova.user, nova.passwordVar);
-  let cells: string[];
-  let hosts: string[];
   try {
-    cells = (await s.mysql.query<RowDataPacket>(target, 'SELECT name FROM nova_api.cell_mappings')).map((r) => String(r.name));
-    hosts = (await s.mysql.query<RowDataPacket>(target, 'SELECT host FROM nova_api.host_mappings')).map((r) => String(r.host));
+    const cells = (await s.mysql.query<RowDataPacket>(target, 'SELECT name FROM nova_api.cell_mappings')).map((r) => String(r.name));
+    const hosts = (await s.mysql.query<RowDataPacket>(target, 'SELECT host FROM nova_api.host_mappings')).map((r) => String(r.host));
+    return { cells, hosts };
   } catch (err) {
-    throw new CheckBroken(`cannot read nova_api as ${nova.user} (${describeMysqlError(err).text}; see mysql.nova-db)`);
+    throw new CheckBroken(`cannot read nova_api as ${nova.user} (${describeMysqlError(err).text}; see mysql.nova-schema)`);
   }
-  const missingCells = ['cell0', 'cell1'].filter((c) => !cells.includes(c));
-  if (missingCells.length > 0) {
-    throw new CheckFailure('cells cell0 and cell1 mapped (nova-manage cell_v2 map_cell0 / create_cell --name=cell1)', cells.length ? `cells: ${cells.join(', ')}` : 'no cells mapped');
-  }
-  const name = serviceHost(ctx.inventory, compute);
+}
+
+check('nova.cells', 'deployment', async (s) => {
+  const { cells } = await mappings(s);
+  const missing = ['cell0', 'cell1'].filter((c) => !cells.includes(c));
+  if (missing.length > 0) throw new CheckFailure('cells cell0 and cell1 mapped', cells.length ? `only ${cells.join(', ')}` : 'no cells mapped');
+});
+
+eachCompute('nova.host-mapping', (compute) => async (s) => {
+  const { hosts } = await mappings(s);
   if (!hosts.some((h) => sameHost(ctx.inventory, compute, h))) {
-    throw new CheckFailure(`${name} mapped to a cell (nova-manage cell_v2 discover_hosts)`, hosts.length ? `mapped hosts: ${hosts.join(', ')}` : 'no hosts mapped');
+    throw new CheckFailure(`${serviceHost(ctx.inventory, compute)} mapped to a cell`, hosts.length ? `mapped hosts: ${hosts.join(', ')}` : 'no hosts mapped (discover_hosts not run?)');
   }
 });
 

@@ -51,7 +51,7 @@ if (installed.has('nova')) {
     { id: 'rabbitmq.nova-conductor', host: role('nova'), service: 'nova-conductor', queue: 'conductor', unit: 'nova-conductor', conf: '/etc/nova/nova.conf' },
     { id: 'rabbitmq.nova-scheduler', host: role('nova'), service: 'nova-scheduler', queue: 'scheduler', unit: 'nova-scheduler', conf: '/etc/nova/nova.conf' },
   );
-  for (const c of expected.computeRoles.length ? expected.computeRoles : []) {
+  for (const c of expected.computeInstalled ? expected.computeRoles : []) {
     queues.push({ id: 'rabbitmq.nova-compute', host: c, service: 'nova-compute', queue: `compute.${serviceHost(ctx.inventory, c)}`, unit: 'nova-compute', conf: '/etc/nova/nova.conf' });
   }
 }

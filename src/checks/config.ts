@@ -38,6 +38,9 @@ for r in spec["rules"]:
             user, pw, host = unquote(u.username or ""), unquote(u.password or ""), (u.hostname or "")
         except Exception as e:
             out["problems"].append("%s is not a URL" % where); continue
+        scheme = u.scheme.split("+")[0]
+        if scheme != ("mysql" if r["kind"] == "db" else "rabbit"):
+            out["problems"].append("%s is a %s URL, not %s" % (where, scheme or "(no scheme)", "mysql+pymysql://" if r["kind"] == "db" else "rabbit://")); continue
         if user != r["user"]:
             out["problems"].append("%s uses user %s, not %s" % (where, user or "(none)", r["user"]))
         if pw != r["password"]:

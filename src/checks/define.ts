@@ -61,8 +61,11 @@ export interface CheckSuite {
   expected: Expected;
   /** Declare one check on one host (`deployment` for deployment-wide checks). */
   check(id: string, host: string, body: CheckBody, opts?: { timeoutMs?: number }): void;
-  /** Declare a check on each compute host; with none in the inventory, one failing `id @ deployment` says so. */
-  eachCompute(id: string, body: (role: string) => CheckBody, opts?: { timeoutMs?: number }): void;
+  /**
+   * Declare a check on each compute host; with none in the inventory, one failing `id @ deployment` says so.
+   * Before the stage that installs nova-compute nothing is declared, unless `always` (host prerequisites).
+   */
+  eachCompute(id: string, body: (role: string) => CheckBody, opts?: { timeoutMs?: number; always?: boolean }): void;
 }
 
 // Start a check file: read the context, share the run's clients for the file's lifetime.
@@ -122,14 +125,15 @@ export function checkSuite(): CheckSuite {
       timeout,
     );
   };
-  const eachCompute = (id: string, body: (role: string) => CheckBody, opts: { timeoutMs?: number } = {}): void => {
+  const eachCompute = (id: string, body: (role: string) => CheckBody, opts: { timeoutMs?: number; always?: boolean } = {}): void => {
+    if (!expected.computeInstalled && !opts.always) return;
     if (expected.computeRoles.length === 0) {
       check(id, 'deployment', async () => {
         throw new CheckFailure('at least one compute host in the inventory (a role named compute-N, or COMPUTE_ROLES)', `roles: ${Object.keys(ctx.inventory.hosts).join(', ')}`);
       });
       return;
     }
-    for (const role of expected.computeRoles) check(id, role, body(role), opts);
+    for (const role of expected.computeRoles) check(id, role, body(role), opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
   };
   return { ctx, expected, check, eachCompute };
 }

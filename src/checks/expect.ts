@@ -137,6 +137,8 @@ export interface Expected {
   services: ExpectedService[];
   /** Compute hosts: roles `compute-N` / `compute<N>` / `hypervisor-N` (or the `COMPUTE_ROLES` var, comma-separated). */
   computeRoles: string[];
+  /** nova-compute is installed by the stages run so far (compute-host checks only then). */
+  computeInstalled: boolean;
   /** Name of the cinder backend section (`cinder-volume.<host>@<backend>`). */
   cinderBackend: string;
   /** Image the tutorial registers, flavor and network used by functional checks. */
@@ -195,8 +197,9 @@ export function stageReached(serviceStage: string, stage: string | undefined): b
 export function expectedFor(inv: Inventory, stage?: string): Expected {
   const v = inv.vars;
   const all = services(v);
-  const start = v.FLOATING_IP_START;
-  const end = v.FLOATING_IP_END;
+  // The tutorial's provider subnet allocates 203.0.113.101-200 (stage "Neutron"); an inventory may say otherwise.
+  const start = v.FLOATING_IP_START ?? '203.0.113.101';
+  const end = v.FLOATING_IP_END ?? '203.0.113.200';
   const api = all.find((s) => s.name === 'horizon')?.role ?? DEFAULT_ROLES.api;
   const apiHost = inv.hosts[api];
   return {
@@ -209,11 +212,12 @@ export function expectedFor(inv: Inventory, stage?: string): Expected {
     domain: v.DOMAIN ?? 'Default',
     services: all.filter((s) => stageReached(s.stage, stage)),
     computeRoles: computeRoles(inv),
+    computeInstalled: stageReached('nova-compute', stage),
     cinderBackend: v.CINDER_BACKEND ?? 'lvm',
-    image: v.IMAGE_NAME ?? 'cirros',
+    image: v.IMAGE_NAME ?? 'tiny',
     flavor: v.FLAVOR_NAME ?? 'm1.tiny',
-    network: v.PRIVATE_NETWORK ?? 'private',
-    externalNetwork: v.PUBLIC_NETWORK ?? 'public',
+    network: v.PRIVATE_NETWORK ?? 'selfservice',
+    externalNetwork: v.PUBLIC_NETWORK ?? 'provider',
     router: v.ROUTER_NAME ?? 'router',
     ...(start && end ? { floatingRange: { start, end } } : {}),
     horizonUrl: v.HORIZON_URL ?? `http://${apiHost?.address ?? api}/horizon/`,

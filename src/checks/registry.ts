@@ -94,8 +94,10 @@ export const CHECKS: readonly CheckMeta[] = [
     'systemctl status nova-compute; check transport_url in /etc/nova/nova.conf'),
   c('nova.hypervisor', 'the compute host is a QEMU hypervisor', 'critical', 2, 'nova-compute',
     'install nova-compute-qemu; [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf'),
-  c('nova.cell-mapping', 'cells are mapped and the compute host is mapped to cell1', 'critical', 2, 'nova-compute',
-    'nova-manage cell_v2 map_cell0; nova-manage cell_v2 create_cell --name=cell1; nova-manage cell_v2 discover_hosts'),
+  c('nova.cells', 'cell0 and cell1 are mapped', 'critical', 2, 'nova-controller',
+    'nova-manage cell_v2 map_cell0; nova-manage cell_v2 create_cell --name=cell1 --verbose'),
+  c('nova.host-mapping', 'the compute host is mapped to a cell', 'critical', 2, 'nova-compute',
+    'nova-manage cell_v2 discover_hosts --verbose (on api-node, after nova-compute started)'),
   c('nova.boot', 'a test server boots to ACTIVE on the host and is deleted', 'blocker', 5, 'nova-compute',
     'see /var/log/nova/nova-compute.log on the host; check the image, flavor and network exist', true),
   // Placement
@@ -139,6 +141,24 @@ export const CHECKS: readonly CheckMeta[] = [
 
 const BY_ID = new Map(CHECKS.map((m) => [m.id, m]));
 
+/**
+ * Group ids a tutorial may reference in `<!-- checks: … -->` for several checks at once. Each expands to
+ * the checks of the group; checks about things a later stage installs produce no result before that stage.
+ */
+export const CHECK_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  'nova.services': ['nova.conductor', 'nova.scheduler', 'nova.compute-up'],
+  'nova.hypervisors': ['nova.hypervisor'],
+  'placement.providers': ['placement.provider'],
+  'neutron.agents': ['neutron.dhcp-agent', 'neutron.l3-agent', 'neutron.metadata-agent', 'neutron.linuxbridge-agent'],
+  'rabbitmq.consumers': CHECKS.filter((m) => m.component === 'rabbitmq' && m.id !== 'rabbitmq.user').map((m) => m.id),
+  'cinder.services': ['cinder.scheduler', 'cinder.volume'],
+};
+
+/** Whether a name is a known check id or group (what a tutorial may reference). */
+export function isKnownCheck(name: string): boolean {
+  return BY_ID.has(name) || name in CHECK_GROUPS;
+}
+
 /** The metadata of a check id, or an error naming the unknown id. */
 export function checkMeta(id: string): CheckMeta {
   const m = BY_ID.get(id);
@@ -157,7 +177,8 @@ export function selectChecks(only: readonly string[] | undefined): string[] {
     const name = raw.trim();
     if (!name) continue;
     const glob = name.includes('*') ? new RegExp(`^${name.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`) : undefined;
-    const matched = CHECKS.filter((m) => m.id === name || m.component === name || (glob?.test(m.id) ?? false));
+    const group = CHECK_GROUPS[name];
+    const matched = CHECKS.filter((m) => m.id === name || m.component === name || (glob?.test(m.id) ?? false) || (group?.includes(m.id) ?? false));
     if (matched.length === 0) unknown.push(name);
     for (const m of matched) out.add(m.id);
   }

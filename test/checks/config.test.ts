@@ -44,3 +44,7 @@ describe('service configuration against the inventory', () => {
     expect(out.read).toEqual([]);
   });
 });
+
+test('a packaged default (sqlite) is named as such, not as a wrong password', () => {
+  expect(verdicts('[database]\nconnection = sqlite:////var/lib/nova/nova.sqlite\n', [DB]).problems).toEqual(['[database] connection is a sqlite URL, not mysql+pymysql://']);
+});

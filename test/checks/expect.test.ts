@@ -43,5 +43,7 @@ describe('expectations come from the inventory', () => {
     expect(e.serviceProject).toBe('service');
     expect(e.rabbit).toEqual({ user: 'openstack', passwordVar: 'RABBIT_PASS', vhost: '/' });
     expect(e.horizonUrl).toBe('http://10.0.0.14/horizon/');
+    expect(e.floatingRange).toEqual({ start: '203.0.113.101', end: '203.0.113.200' });
+    expect([e.image, e.network, e.externalNetwork, e.router]).toEqual(['tiny', 'selfservice', 'provider', 'router']);
   });
 });

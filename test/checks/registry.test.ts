@@ -44,3 +44,22 @@ describe('check registry', () => {
     expect(() => checkMeta('nova.nope')).toThrow(/unknown check id/);
   });
 });
+
+describe('check groups the tutorial references', () => {
+  test('a group expands to its checks', () => {
+    expect(selectChecks(['nova.services'])).toEqual(['nova.conductor', 'nova.scheduler', 'nova.compute-up']);
+    expect(selectChecks(['rabbitmq.consumers'])).not.toContain('rabbitmq.user');
+    expect(selectChecks(['rabbitmq.consumers'])).toContain('rabbitmq.cinder-volume');
+  });
+
+  test('every id referenced by the tutorial in tutorial/ is a check or a group', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { isKnownCheck } = await import('../../src/checks/registry.js');
+    const dir = new URL('../../tutorial/', import.meta.url);
+    const ids = readdirSync(dir)
+      .filter((f) => f.endsWith('.md'))
+      .flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/<!--\s*checks:\s*([^>]*?)\s*-->/g)].flatMap((m) => m[1]!.split(',').map((x) => x.trim())));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.filter((id) => !isKnownCheck(id))).toEqual([]);
+  });
+});
