@@ -19,8 +19,9 @@ export interface ShellStateOptions {
   env?: Record<string, string>;
 }
 
-// Variables that describe the login, not the student's work: never restored from a previous step.
-const VOLATILE = 'PWD|OLDPWD|SHLVL|_|SSH_[A-Za-z_]*|SUDO_[A-Za-z_]*|HOME|USER|LOGNAME|MAIL|SHELL|TERM';
+// Variables that describe the login, not the student's work: never restored from a previous step
+// (HOME is kept: the state file is per user, and it saves a passwd lookup on every step).
+const VOLATILE = 'PWD|OLDPWD|SHLVL|_|SSH_[A-Za-z_]*|SUDO_[A-Za-z_]*|USER|LOGNAME|MAIL|SHELL|TERM';
 
 // Keep run ids safe for a file name on the remote.
 function safeName(s: string): string {
@@ -49,17 +50,18 @@ export function withShellState(command: string, opts: ShellStateOptions): string
     .map(([k, v]) => `export ${k}=${q(v)}`)
     .join('\n');
   return [
-    `__sc_dir=/var/tmp/stackcheck-$(id -u)`,
-    `mkdir -p -m 700 "$__sc_dir" 2>/dev/null`,
+    // Builtins only on the common path ($EUID, read, [ ]): each fork costs on a loaded host.
+    `__sc_dir=/var/tmp/stackcheck-$EUID`,
+    `[ -d "$__sc_dir" ] || mkdir -p -m 700 "$__sc_dir" 2>/dev/null`,
     // Someone else's directory there could feed us their state: refuse it.
-    `if [ ! -O "$__sc_dir" ] || [ -L "$__sc_dir" ]; then echo "stackcheck: $__sc_dir is not a directory owned by $(id -un); remove it" >&2; exit 125; fi`,
+    `if [ ! -O "$__sc_dir" ] || [ -L "$__sc_dir" ]; then echo "stackcheck: $__sc_dir is not a directory owned by uid $EUID; remove it" >&2; exit 125; fi`,
     `__sc_state="$__sc_dir/${run}.env"`,
     `__sc_pid="$__sc_dir/${run}.${exec}.pid"`,
     // Record our process group (set up by \`timeout\`) so the runner can kill the whole tree on abort.
     `{ read -r _ _ _ _ __sc_pg _ < /proc/$$/stat && echo "$__sc_pg" > "$__sc_pid"; } 2>/dev/null`,
-    // sudo/runuser may keep the login user's HOME: use the effective user's, as a login shell would.
-    `__sc_home=$(getent passwd "$(id -u)" | cut -d: -f6); [ -n "$__sc_home" ] && export HOME="$__sc_home"`,
-    `if [ -f "$__sc_state" ]; then . "$__sc_state"; else cd "$HOME" 2>/dev/null; fi`,
+    // First step of the run for this user: start in the user's home, as a login would. sudo/runuser may keep the
+    // login user's HOME, so take it from the passwd database; later steps get HOME back from the state file.
+    `if [ -f "$__sc_state" ]; then . "$__sc_state"; else __sc_home=$(getent passwd "$EUID" | cut -d: -f6); [ -n "$__sc_home" ] && export HOME="$__sc_home"; cd "$HOME" 2>/dev/null; fi`,
     `__sc_save() { { export -p | grep -Ev '^declare -x (${VOLATILE})(=|$)'; printf 'cd %q 2>/dev/null\\n' "$PWD"; } > "$__sc_state.$$" && mv -f "$__sc_state.$$" "$__sc_state"; rm -f "$__sc_pid"; }`,
     `trap __sc_save EXIT`,
     `unset __sc_pg __sc_home`,
