@@ -1,6 +1,9 @@
 // The MariaDB, RabbitMQ and Keystone checks, both ways, on real services: they pass on a deployment built as
 // the tutorial says, and each injected fault (the course's sabotages) fails exactly the checks that should
 // fail, with a message naming the cause. The target is brought up by the test (chk lab, see chk-target.ts).
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runChecks } from '../../src/checks/run.js';
 import type { CheckResult } from '../../src/checks/types.js';
@@ -240,6 +243,38 @@ describe('Keystone faults', () => {
       await target.sh('systemctl start keystone');
       await keystoneBack();
     }
+  });
+
+  test('a wrong database password in keystone.conf: keystone.config names the setting and the variable', async () => {
+    await target.sh("cp /etc/keystone/keystone.conf /root/keystone.conf.stackcheck && sed -i -E 's#^(connection = mysql\\+pymysql://keystone:)[^@]+@#\\1sabotaged@#' /etc/keystone/keystone.conf");
+    try {
+      const results = await runChecks({ inventory: target.inventory, only: ['keystone.config'] });
+      expect(byId(results, 'keystone.config').message).toBe(
+        "expected /etc/keystone/keystone.conf on auth-node using the inventory's hosts and passwords, found [database] connection has a password that differs from KEYSTONE_DBPASS",
+      );
+    } finally {
+      await target.sh('mv /root/keystone.conf.stackcheck /etc/keystone/keystone.conf');
+    }
+    const again = await runChecks({ inventory: target.inventory, only: ['keystone.config'] });
+    expect(byId(again, 'keystone.config').status).toBe('passed');
+  });
+
+  test('with a reports folder, every check also becomes an Allure result, redacted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stackcheck-allure-'));
+    await target.sh("rabbitmqctl change_password openstack 'sabotaged-password'");
+    try {
+      const results = await runChecks({ inventory: target.inventory, only: [...RABBIT, 'mysql.server'], reportsDir: dir });
+      expect(notPassed(results)).toEqual({ 'rabbitmq.user@db-node': 'failed' });
+    } finally {
+      await target.sh(`rabbitmqctl change_password openstack '${target.inventory.vars.RABBIT_PASS}'`);
+    }
+    const files = readdirSync(join(dir, 'allure-results')).filter((f) => f.endsWith('-result.json'));
+    const docs = files.map((f) => JSON.parse(readFileSync(join(dir, 'allure-results', f), 'utf8')) as { status: string; labels: { name: string; value: string }[] });
+    const rabbit = docs.find((d) => d.labels.some((l) => l.name === 'checkId' && l.value === 'rabbitmq.user'));
+    expect(rabbit?.status).toBe('failed');
+    expect(rabbit?.labels).toContainEqual({ name: 'host', value: 'db-node' });
+    const all = readdirSync(join(dir, 'allure-results')).map((f) => readFileSync(join(dir, 'allure-results', f), 'utf8')).join('\n');
+    for (const name of target.inventory.secretNames) expect(all).not.toContain(target.inventory.vars[name]);
   });
 
   test('no secret of the inventory appears in any result', async () => {
