@@ -16,13 +16,15 @@ export type ServiceName = 'keystone' | 'glance' | 'placement' | 'nova' | 'neutro
 
 /** Tutorial stages in order; a check run "after stage S" expects only what stages up to S install. */
 export const STAGE_ORDER = [
-  'basic-services',
+  'overview',
+  'mysql',
+  'rabbitmq',
   'keystone',
   'glance',
   'placement',
   'nova-controller',
-  'nova-compute',
   'neutron',
+  'nova-compute',
   'cinder',
   'horizon',
 ] as const;
@@ -167,7 +169,9 @@ export function computeRoles(inv: Inventory): string[] {
 const STAGE_WORDS: [string, RegExp][] = [
   ['nova-compute', /nova-compute|compute-node|hypervisor/],
   ['nova-controller', /nova/],
-  ['basic-services', /mysql|mariadb|rabbit|overview|hosts|basic/],
+  ['overview', /overview|hosts|prerequisite/],
+  ['mysql', /mysql|mariadb|database/],
+  ['rabbitmq', /rabbit|message-queue/],
   ['keystone', /keystone|identity/],
   ['glance', /glance|image/],
   ['placement', /placement/],
@@ -180,6 +184,11 @@ const STAGE_WORDS: [string, RegExp][] = [
 export function stageKey(stageId: string): string | undefined {
   if ((STAGE_ORDER as readonly string[]).includes(stageId)) return stageId;
   return STAGE_WORDS.find(([, re]) => re.test(stageId))?.[0];
+}
+
+/** The tutorial's stage id for one of our stage keys (`nova-controller` → `placement-and-the-nova-controller-on-api-node`). */
+export function tutorialStageFor(key: string, stageIds: readonly string[]): string | undefined {
+  return stageIds.find((id) => stageKey(id) === key) ?? stageIds.find((id) => id.split('-').includes(key));
 }
 
 // Whether a service's stage comes at or before the given tutorial stage (an unknown stage: everything counts).

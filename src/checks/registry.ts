@@ -31,18 +31,18 @@ const STAGE_OF: Record<string, string> = {
 
 export const CHECKS: readonly CheckMeta[] = [
   // MariaDB
-  c('mysql.server', 'MariaDB answers on the database address', 'blocker', 5, 'basic-services',
+  c('mysql.server', 'MariaDB answers on the database address', 'blocker', 5, 'mysql',
     'systemctl status mariadb; set bind-address to the db-node address in /etc/mysql/mariadb.conf.d/99-openstack.cnf and restart'),
-  c('mysql.databases', "every service database of the tutorial exists", 'critical', 3, 'basic-services',
+  c('mysql.databases', "every service database of the tutorial exists", 'critical', 3, 'mysql',
     'CREATE DATABASE IF NOT EXISTS <name> for keystone, glance, placement, nova_api, nova, nova_cell0, neutron, cinder'),
-  c('mysql.users', 'every service user logs in with the inventory password and sees its databases', 'critical', 3, 'basic-services',
+  c('mysql.users', 'every service user logs in with the inventory password and sees its databases', 'critical', 3, 'mysql',
     "GRANT ALL PRIVILEGES ON <db>.* TO '<user>'@'%' IDENTIFIED BY '<password from the inventory>'; the same password in the service's [database] connection"),
   ...SERVICE_DBS.map((s) =>
     c(`mysql.${s}-schema`, `the ${s} schema is migrated and readable by ${s}`, 'critical', 2, STAGE_OF[s] ?? s,
       s === 'nova' ? 'nova-manage api_db sync; nova-manage cell_v2 map_cell0; nova-manage db sync' : `su -s /bin/sh -c "${s}-manage db sync" ${s}`),
   ),
   // RabbitMQ
-  c('rabbitmq.user', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'basic-services',
+  c('rabbitmq.user', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'rabbitmq',
     'systemctl status rabbitmq-server; rabbitmqctl add_user openstack <RABBIT_PASS>; rabbitmqctl set_permissions openstack ".*" ".*" ".*"'),
   c('rabbitmq.nova-conductor', 'nova-conductor consumes its RPC queue', 'critical', 2, 'nova-controller',
     'systemctl status nova-conductor; check transport_url and [database] in /etc/nova/nova.conf'),
@@ -129,7 +129,7 @@ export const CHECKS: readonly CheckMeta[] = [
     'virsh list --all; nova reboot --hard <server>; kill orphaned qemu-system processes'),
   c('qemu.virt-type', 'libvirt virt_type is qemu', 'normal', 1, 'nova-compute', 'set [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf and restart nova-compute'),
   // Host pitfalls
-  c('host.machine-id', '/etc/machine-id holds a machine id', 'critical', 2, 'nova-compute',
+  c('host.machine-id', '/etc/machine-id holds a machine id', 'critical', 2, 'overview',
     'systemd-machine-id-setup (an empty /etc/machine-id makes instance spawn fail with IndexError)'),
   c('host.instances-space', 'the instances directory has free space', 'critical', 2, 'nova-compute',
     'free space in /var/lib/nova/instances (df -h /var/lib/nova/instances; remove stray files)'),

@@ -13,6 +13,7 @@ import { checkMeta, CHECKS, selectChecks } from './registry.js';
 import type { CheckOutcome } from './outcome.js';
 import type { CheckMeta, CheckResult } from './types.js';
 import { redactorFor } from './secrets.js';
+import { tutorialStageFor } from './expect.js';
 
 export interface RunChecksOptions {
   inventory: Inventory;
@@ -168,8 +169,11 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
   }
   // Belt and braces: nothing secret leaves the run, whatever a check put in a message.
   const red = redactorFor(opts.inventory);
+  const stageIds = (opts.reportScope?.stages ?? []).map((s) => s.id);
   return results.map((r) => ({
     ...r,
+    // Remedies name our stage keys; with the tutorial's stages known, point at the tutorial's own stage id.
+    remedy: { ...r.remedy, stage: tutorialStageFor(r.remedy.stage, stageIds) ?? r.remedy.stage },
     message: red.redact(r.message),
     evidence: r.evidence.map((e) => ({ ...e, body: red.redact(e.body), name: red.redact(e.name) })),
   }));

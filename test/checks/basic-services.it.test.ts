@@ -88,7 +88,7 @@ describe('MariaDB faults', () => {
       });
       const r = byId(results, 'mysql.server');
       expect(r.message).toMatch(/^expected MariaDB answering on 10\.97\.0\.11:3306 .*, found connection refused/);
-      expect(r.remedy.stage).toBe('basic-services');
+      expect(r.remedy.stage).toBe('mysql');
       expect(r.evidence.map((e) => e.body).join('\n')).toMatch(/nothing listens on port 3306|inactive/);
     } finally {
       await target.sh('systemctl start mariadb');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { computeRoles, expectedFor, roleAddress, sameHost, stageReached } from '../../src/checks/expect.js';
+import { computeRoles, expectedFor, roleAddress, sameHost, stageReached, tutorialStageFor } from '../../src/checks/expect.js';
 import { inventory } from './fixtures-inventory.js';
 
 describe('expectations come from the inventory', () => {
@@ -35,6 +35,9 @@ describe('expectations come from the inventory', () => {
     expect(stageReached('glance', 'keystone-on-auth-node')).toBe(false);
     expect(stageReached('keystone', 'keystone-on-auth-node')).toBe(true);
     expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').services.map((s) => s.name)).toEqual([]);
+    // the tutorial installs Neutron before nova-compute
+    expect(expectedFor(inventory(), 'neutron-on-network-node-and-compute-1').computeInstalled).toBe(false);
+    expect(expectedFor(inventory(), 'nova-compute-on-compute-1').computeInstalled).toBe(true);
   });
 
   test('defaults follow the tutorial: RegionOne, service project, openstack on /', () => {
@@ -46,4 +49,15 @@ describe('expectations come from the inventory', () => {
     expect(e.floatingRange).toEqual({ start: '203.0.113.101', end: '203.0.113.200' });
     expect([e.image, e.network, e.externalNetwork, e.router]).toEqual(['tiny', 'selfservice', 'provider', 'router']);
   });
+});
+
+test('remedy stage keys resolve to the tutorial\'s stage ids', () => {
+  const ids = ['overview-and-hosts', 'mysql-mariadb-on-db-node', 'rabbitmq-on-db-node', 'keystone-on-auth-node', 'glance-on-image-node', 'placement-and-the-nova-controller-on-api-node', 'neutron-on-network-node-and-compute-1', 'nova-compute-on-compute-1'];
+  expect(tutorialStageFor('overview', ids)).toBe('overview-and-hosts');
+  expect(tutorialStageFor('mysql', ids)).toBe('mysql-mariadb-on-db-node');
+  expect(tutorialStageFor('placement', ids)).toBe('placement-and-the-nova-controller-on-api-node');
+  expect(tutorialStageFor('keystone', ids)).toBe('keystone-on-auth-node');
+  expect(tutorialStageFor('nova-compute', ids)).toBe('nova-compute-on-compute-1');
+  expect(tutorialStageFor('neutron', ids)).toBe('neutron-on-network-node-and-compute-1');
+  expect(tutorialStageFor('horizon', ids)).toBeUndefined();
 });
