@@ -151,18 +151,15 @@ export class SshPool {
   }
 
   /** The live connection to a target, opening it (and its jump host) on first use. */
-  connection(target: SshTarget): Promise<Connection> {
-    if (this.closed) return Promise.reject(new StackcheckError('E_INTERNAL', 'SSH pool is closed'));
+  async connection(target: SshTarget): Promise<Connection> {
+    if (this.closed) throw new StackcheckError('E_INTERNAL', 'SSH pool is closed');
     const key = keyOf(target);
-    const existing = this.conns.get(key);
-    if (existing) {
-      // A connection that died is replaced; a failed connect is retried on the next call.
-      return existing.then(
-        (c) => (c.alive ? c : this.open(key, target)),
-        () => this.open(key, target),
-      );
-    }
-    return this.open(key, target);
+    const p = this.conns.get(key) ?? this.open(key, target);
+    const conn = await p;
+    if (conn.alive) return conn;
+    // Dropped: replace it once, even when several callers notice at the same time (no await between check and set).
+    if (this.conns.get(key) === p) this.open(key, target);
+    return (this.conns.get(key) ?? this.open(key, target)) as Promise<Connection>;
   }
 
   private open(key: string, target: SshTarget): Promise<Connection> {
