@@ -12,32 +12,33 @@ import { listImages } from '../src/openstack/glance.js';
 import { listNetworks } from '../src/openstack/neutron.js';
 
 const { check, expected, ctx } = checkSuite();
-const vol = expected.services.find((s) => s.name === 'cinder')?.role ?? 'volume-node';
+const api = expected.services.find((s) => s.name === 'cinder')?.role ?? 'api-node';
+const vol = expected.cinderVolumeRole;
 
-check('cinder.api', vol, async (s, t) => {
-  t.logOnFailure(vol, 'cinder-api', '/var/log/cinder/cinder-api.log');
+check('cinder.api', api, async (s, t) => {
+  t.logOnFailure(api, 'apache2', '/var/log/cinder/cinder-api.log');
   await endpointsAnswer(s, 'volumev3', '/volumes?limit=1', 'Cinder');
 });
 
-// A cinder service binary on the volume host up and enabled (cinder-volume's host is `<host>@<backend>`).
-async function cinderUp(s: CheckSession, binary: string): Promise<void> {
+// A cinder service binary on its host up and enabled (cinder-volume's host is `<host>@<backend>`).
+async function cinderUp(s: CheckSession, binary: string, role: string): Promise<void> {
   const { client } = await adminClient(s);
   const all = await need('listing volume services (GET /os-services)', listCinderServices(client));
-  const mine = all.filter((x) => x.binary === binary && sameHost(ctx.inventory, vol, x.host.split('@')[0] ?? x.host));
-  const exp = `${binary} on ${vol} up and enabled`;
+  const mine = all.filter((x) => x.binary === binary && sameHost(ctx.inventory, role, x.host.split('@')[0] ?? x.host));
+  const exp = `${binary} on ${role} up and enabled`;
   if (mine.length === 0) throw new CheckFailure(exp, `no ${binary} registered${all.length ? ` (services: ${all.map((x) => `${x.binary}@${x.host}`).join(', ')})` : ''}`);
   const bad = mine.find((x) => x.state !== 'up' || x.status !== 'enabled');
   if (bad) throw new CheckFailure(exp, `state=${bad.state} (last heartbeat ${heartbeatAge(bad.updated_at)}), status=${bad.status}`, [evidence.json(binary, mine)]);
 }
 
-check('cinder.scheduler', vol, async (s, t) => {
-  t.logOnFailure(vol, 'cinder-scheduler');
-  await cinderUp(s, 'cinder-scheduler');
+check('cinder.scheduler', api, async (s, t) => {
+  t.logOnFailure(api, 'cinder-scheduler');
+  await cinderUp(s, 'cinder-scheduler', api);
 });
 
 check('cinder.volume', vol, async (s, t) => {
   t.logOnFailure(vol, 'cinder-volume');
-  await cinderUp(s, 'cinder-volume');
+  await cinderUp(s, 'cinder-volume', vol);
 });
 
 check(
@@ -84,7 +85,9 @@ check(
   { timeoutMs: 900_000 },
 );
 
-check('cinder.config', vol, async (s) => {
-  const c = serviceConfig(expected, 'cinder');
-  await checkConfig(s, vol, c.files, c.rules);
-});
+for (const role of [...new Set([api, vol])]) {
+  check('cinder.config', role, async (s) => {
+    const c = serviceConfig(expected, 'cinder');
+    await checkConfig(s, role, c.files, c.rules);
+  });
+}

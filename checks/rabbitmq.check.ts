@@ -65,9 +65,10 @@ if (installed.has('neutron')) {
   );
 }
 if (installed.has('cinder')) {
-  const v = role('cinder');
+  const a = role('cinder');
+  const v = expected.cinderVolumeRole;
   queues.push(
-    { id: 'rabbitmq.cinder-scheduler', host: v, service: 'cinder-scheduler', queue: 'cinder-scheduler', unit: 'cinder-scheduler', conf: '/etc/cinder/cinder.conf' },
+    { id: 'rabbitmq.cinder-scheduler', host: a, service: 'cinder-scheduler', queue: 'cinder-scheduler', unit: 'cinder-scheduler', conf: '/etc/cinder/cinder.conf' },
     {
       id: 'rabbitmq.cinder-volume',
       host: v,

@@ -66,7 +66,8 @@ function services(vars: Record<string, string>): ExpectedService[] {
   const api = role('nova', DEFAULT_ROLES.api);
   const placement = role('placement', api);
   const network = role('neutron', DEFAULT_ROLES.network);
-  const volume = role('cinder', DEFAULT_ROLES.volume);
+  // Cinder's API and scheduler run on the api node; cinder-volume on volume-node (`CINDER_VOLUME_ROLE`).
+  const volume = role('cinder', api);
   const horizon = role('horizon', api);
   return [
     {
@@ -141,6 +142,8 @@ export interface Expected {
   computeRoles: string[];
   /** nova-compute is installed by the stages run so far (compute-host checks only then). */
   computeInstalled: boolean;
+  /** Role that runs cinder-volume. */
+  cinderVolumeRole: string;
   /** Name of the cinder backend section (`cinder-volume.<host>@<backend>`). */
   cinderBackend: string;
   /** Image the tutorial registers, flavor and network used by functional checks. */
@@ -222,6 +225,7 @@ export function expectedFor(inv: Inventory, stage?: string): Expected {
     services: all.filter((s) => stageReached(s.stage, stage)),
     computeRoles: computeRoles(inv),
     computeInstalled: stageReached('nova-compute', stage),
+    cinderVolumeRole: v.CINDER_VOLUME_ROLE ?? DEFAULT_ROLES.volume,
     cinderBackend: v.CINDER_BACKEND ?? 'lvm',
     image: v.IMAGE_NAME ?? 'tiny',
     flavor: v.FLAVOR_NAME ?? 'm1.tiny',

@@ -152,6 +152,8 @@ export const CHECK_GROUPS: Readonly<Record<string, readonly string[]>> = {
   'neutron.agents': ['neutron.dhcp-agent', 'neutron.l3-agent', 'neutron.metadata-agent', 'neutron.linuxbridge-agent'],
   'rabbitmq.consumers': CHECKS.filter((m) => m.component === 'rabbitmq' && m.id !== 'rabbitmq.user').map((m) => m.id),
   'cinder.services': ['cinder.scheduler', 'cinder.volume'],
+  'cinder.volume-attach': ['cinder.attach'],
+  'qemu.processes': ['qemu.instances'],
 };
 
 /** Whether a name is a known check id or group (what a tutorial may reference). */
