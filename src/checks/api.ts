@@ -55,7 +55,7 @@ export async function endpointsAnswer(s: CheckSession, type: string, path: strin
       const raw = eps[iface]!.url.replace(/[%$]\((?:project_id|tenant_id)\)s/g, token.projectId ?? '');
       const url = joinUrl(s.reachable(raw), path);
       try {
-        await s.keystone.http.request('GET', url, { headers: { 'X-Auth-Token': token.value }, timeoutMs: 20_000 });
+        await s.keystone.http.request('GET', url, { headers: { 'X-Auth-Token': token.value }, timeoutMs: 30_000 });
       } catch (err) {
         problems.push(`${iface} ${raw}: ${err instanceof OpenStackHttpError ? err.short : describeApiError(err)}`);
         ev.push(...apiEvidence(err));

@@ -38,7 +38,7 @@ export class CheckSession {
     this.expected = expectedFor(ctx.inventory, ctx.stage);
     this.redactor = redactorFor(ctx.inventory);
     this.ssh = new SshPool(ctx.inventory, { maxChannels: 4 });
-    this.keystone = new KeystoneSession(this.authUrl(), new Http(20_000));
+    this.keystone = new KeystoneSession(this.authUrl(), new Http(30_000));
   }
 
   /** An inventory variable the check needs; a missing one makes the check broken, naming the variable. */
