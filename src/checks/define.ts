@@ -89,7 +89,7 @@ export function checkSuite(): CheckSuite {
       test.skip(name, () => undefined);
       return;
     }
-    const timeout = opts.timeoutMs ?? (meta.mutating ? 600_000 : 60_000);
+    const timeout = opts.timeoutMs ?? (meta.mutating ? 600_000 : 120_000);
     test.concurrent(
       name,
       async ({ task }) => {
