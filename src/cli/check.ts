@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { ExitCode, StackcheckError } from '../error.js';
 import { loadInventory } from '../inventory/load.js';
+import { inventoryPath } from '../lab/inventory.js';
 import { CHECKS, selectChecks } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
@@ -52,12 +53,14 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
     for (const m of CHECKS) process.stdout.write(`${m.id.padEnd(32)} ${m.severity.padEnd(8)} w${m.weight} ${m.mutating ? 'mutating ' : ''}${m.title}\n`);
     return ExitCode.ok;
   }
-  if (!opts.inventory) {
-    throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', { hint: 'for the local lab: stackcheck lab inventory' });
+  // Without --inventory: the local lab's, when it exists (as `run` targets the lab).
+  const inventoryFile = opts.inventory ?? inventoryPath(process.env.STACKCHECK_LAB ?? 'lab');
+  if (!inventoryFile) {
+    throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', { hint: 'for the local lab: stackcheck lab up, then stackcheck check' });
   }
   const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
   selectChecks(only); // unknown ids are input errors (exit 2) before anything connects
-  const inventory = await loadInventory(opts.inventory, opts.secrets ? { secretsFile: opts.secrets } : {});
+  const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
   const results = sortResults(
     await runChecks({
       inventory,
@@ -79,7 +82,7 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('run the conformance checks against a deployment (read-only unless --functional)')
-    .option('-i, --inventory <file>', 'inventory: which machine plays each role, and the variables')
+    .option('-i, --inventory <file>', 'inventory: which machine plays each role, and the variables (default: the local lab)')
     .option('--secrets <file>', 'secrets file (passwords) merged into the inventory variables')
     .option('--only <list>', 'comma-separated check ids, components or prefixes (keystone, nova.compute-up, nova.*)')
     .option('--functional', 'also run mutating checks (boot a server, upload an image…); they clean up after themselves')
