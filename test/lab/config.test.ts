@@ -1,6 +1,10 @@
 // What the lab writes for LXC, apt and /etc/hosts, checked as text (no containers needed).
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseSources } from '../../src/lab/apt-cache.js';
+import { readVarsFile } from '../../src/lab/inventory.js';
 import { containerSources } from '../../src/lab/base.js';
 import { etcHosts, hostConfig, macFor, upperDir } from '../../src/lab/hosts.js';
 import { defaultSpec } from '../../src/lab/spec.js';
@@ -91,5 +95,25 @@ describe('host config', () => {
     expect(h).toMatch(/^10\.99\.0\.1\tlabhost$/m);
     for (const host of spec.hosts) expect(h).toMatch(new RegExp(`^${host.address.replace(/\./g, '\\.')}\\t${host.role}$`, 'm'));
     expect(h).toMatch(/^127\.0\.0\.1\tlocalhost$/m);
+  });
+});
+
+describe('lab inventory --vars', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'labvars-'));
+
+  it('reads a flat mapping or one under vars:', () => {
+    writeFileSync(join(dir, 'a.yaml'), 'ADMIN_PASS: s3cret\nPORT: 3306\n');
+    writeFileSync(join(dir, 'b.yaml'), 'vars:\n  REGION: RegionOne\n');
+    expect(readVarsFile(join(dir, 'a.yaml'))).toEqual({ ADMIN_PASS: 's3cret', PORT: '3306' });
+    expect(readVarsFile(join(dir, 'b.yaml'))).toEqual({ REGION: 'RegionOne' });
+  });
+
+  it('names the file and the bad entry', () => {
+    writeFileSync(join(dir, 'c.yaml'), 'bad-name: 1\n');
+    writeFileSync(join(dir, 'd.yaml'), 'X: [1, 2]\n');
+    writeFileSync(join(dir, 'e.yaml'), '- a\n- b\n');
+    expect(() => readVarsFile(join(dir, 'c.yaml'))).toThrow(`--vars ${join(dir, 'c.yaml')}: bad-name: not a variable name`);
+    expect(() => readVarsFile(join(dir, 'd.yaml'))).toThrow(`--vars ${join(dir, 'd.yaml')}: X: expected a string or number`);
+    expect(() => readVarsFile(join(dir, 'e.yaml'))).toThrow(/expected a mapping of NAME: value/);
   });
 });

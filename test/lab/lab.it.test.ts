@@ -14,6 +14,7 @@ import { snapshotLab, restoreLab } from '../../src/lab/snapshot.js';
 import { loadSpec } from '../../src/lab/spec.js';
 import { hostFeatures } from '../../src/lab/host-deps.js';
 import { runCommand } from '../../src/cli/run.js';
+import { writeInventory } from '../../src/lab/inventory.js';
 import { labDir, readState } from '../../src/lab/state.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -163,6 +164,16 @@ describe.skipIf(!isRoot)('stackcheck lab (LXC, two hosts on labtst0)', () => {
     const code = await runCommand('fixtures/tutorials/lab-smoke.md', { inventory: up.inventoryFile, reports: join(work, 'reports'), color: false });
     expect(code).toBe(0);
     expect(ssh(up.inventoryFile, '10.99.99.17', 'hello -g ok').out).toBe('ok\n');
+  });
+
+  it('writes the inventory elsewhere with extra vars merged, paths still resolvable', async () => {
+    const varsFile = join(work, 'extra.yaml');
+    writeFileSync(varsFile, 'ADMIN_PASS: pw\nDB_NODE_IP: 10.99.99.11\n');
+    const out = await writeInventory(up.spec, { out: join(work, 'inv', 'lab.yaml'), varsFile });
+    const inv = parseYaml(readFileSync(out, 'utf8')) as { ssh: { key: string; known_hosts: string }; vars: Record<string, string> };
+    expect(inv.vars).toMatchObject({ ADMIN_PASS: 'pw', COMPUTE_1_IP: '10.99.99.17' });
+    expect(existsSync(resolve(dirname(out), inv.ssh.key))).toBe(true);
+    expect(ssh(out, '10.99.99.17', 'hostname').out).toBe('compute-1\n');
   });
 
   it('a second up takes seconds and keeps the hosts and their keys', async () => {
