@@ -11,7 +11,7 @@ fi
 
 APT_PACKAGES=(
   lxc debootstrap apt-cacher-ng bridge-utils rsync iproute2 iptables  # the lab
-  openssh-server openssh-client                                       # SSH tests against a real sshd
+  openssh-server openssh-client sudo                                    # SSH tests against a real sshd
   chromium                                                            # report rendering tests
   ca-certificates git
 )

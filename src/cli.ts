@@ -3,22 +3,12 @@
 import { Command, CommanderError } from 'commander';
 import { StackcheckError, ExitCode } from './error.js';
 import { registerCommands } from './cli/index.js';
-import { readFileSync } from 'node:fs';
-
-// Read our own version without importing JSON as a module (keeps the build simple).
-function version(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  try {
-    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
+import { stackcheckVersion } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('stackcheck')
     .description('Run an OpenStack installation tutorial on real hosts and verify each stage')
-    .version(version())
+    .version(stackcheckVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);

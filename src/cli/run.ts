@@ -13,7 +13,16 @@ import { SshPool } from '../ssh/pool.js';
 import { terminalReporter } from '../report/terminal.js';
 import { Redactor } from '../redact.js';
 import { shQuote } from '../ssh/exec.js';
-import type { Plan } from '../runner/types.js';
+import type { Plan, Stage, Tutorial } from '../runner/types.js';
+import { startRunReports, type RunReports } from '../report/run-reports.js';
+import { stackcheckVersion } from '../version.js';
+import { runChecks, allPassed } from '../checks/run.js';
+import { selectChecks } from '../checks/registry.js';
+import { formatResult, summaryLine } from './check.js';
+import { InputErrors } from '../error.js';
+import type { Inventory } from '../inventory/types.js';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface RunCommandOptions {
   inventory?: string;
@@ -49,24 +58,90 @@ export function resumeCommandFor(tutorial: string, opts: RunCommandOptions): str
   return parts.map((p) => (/^[\w./@:=+-]+$/.test(p) ? p : shQuote(p))).join(' ');
 }
 
+// Every `<!-- checks: … -->` id must name a known check: a typo is an input error at the stage's line.
+export function validateStageChecks(tutorial: Tutorial): void {
+  const errors: StackcheckError[] = [];
+  for (const stage of tutorial.stages) {
+    if (stage.checks.length === 0) continue;
+    try {
+      selectChecks(stage.checks);
+    } catch (err) {
+      errors.push(new StackcheckError('E_TUTORIAL', `stage "${stage.id}": ${err instanceof Error ? err.message : String(err)}`, { location: stage.loc, hint: 'stackcheck check --list shows every check id' }));
+    }
+  }
+  if (errors.length > 0) throw new InputErrors(errors);
+}
+
+// The lab variables shipped beside a tutorial (`<tutorial>/vars/lab.yaml`), merged into the lab inventory.
+function labVarsFor(tutorialPath: string): string | undefined {
+  const dir = existsSync(tutorialPath) && statSync(tutorialPath).isDirectory() ? tutorialPath : join(tutorialPath, '..');
+  const file = join(dir, 'vars', 'lab.yaml');
+  return existsSync(file) ? file : undefined;
+}
+
+// Without --inventory the run targets the local lab, bringing it up when it is not running.
+async function labInventory(tutorialPath: string, bus: EventBus): Promise<string> {
+  const { ensureLab, writeInventory, requireState } = await import('../lab/index.js');
+  const lab = process.env.STACKCHECK_LAB ?? 'lab';
+  bus.emit({ kind: 'info', message: `no --inventory: using the local lab "${lab}" (stackcheck lab up)` });
+  await ensureLab({ lab, progress: (m: string) => bus.emit({ kind: 'info', message: m }) });
+  const varsFile = labVarsFor(tutorialPath);
+  return writeInventory(requireState(lab).spec, varsFile ? { varsFile } : {});
+}
+
+// The checks a stage declares, run right after it; results are printed and go to the reports.
+function stageChecker(inventory: Inventory, tutorial: Tutorial, runDir: RunDir | undefined, reports: RunReports | undefined, color: boolean) {
+  return async (stage: Stage): Promise<{ ok: boolean; message?: string }> => {
+    if (stage.checks.length === 0) return { ok: true };
+    process.stdout.write(`checks after stage ${stage.id}: ${stage.checks.join(', ')}\n`);
+    const results = await runChecks({
+      inventory,
+      only: stage.checks,
+      // The tutorial asked for these checks by name: mutating ones (boot a server…) run too, and clean up.
+      functional: true,
+      stage: stage.id,
+      ...(runDir ? { reportsDir: runDir.dir, reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: tutorial.stages.map(({ id, title }) => ({ id, title })) } } : {}),
+    });
+    for (const r of results) process.stdout.write(`  ${formatResult(r, color)}\n`);
+    process.stdout.write(`  ${summaryLine(results)}\n`);
+    reports?.addChecks(results);
+    const bad = results.filter((r) => r.status === 'failed' || r.status === 'broken');
+    return allPassed(results) ? { ok: true } : { ok: false, message: `${bad.length} check(s) failed after stage ${stage.id}: ${bad.map((r) => `${r.id} @ ${r.host}`).join(', ')}` };
+  };
+}
+
 // The whole command; returns the exit code.
 export async function runCommand(tutorialPath: string, opts: RunCommandOptions): Promise<number> {
-  if (!opts.inventory) {
-    throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', {
-      hint: 'for the local lab, generate one with `stackcheck lab inventory`',
-    });
-  }
+  const bus = new EventBus();
   // Everything that can be wrong with the input is found here, before any connection.
   const tutorial = await parseTutorial(tutorialPath);
-  const inventory = await loadInventory(opts.inventory, opts.secrets ? { secretsFile: opts.secrets } : {});
-  const plan = resolvePlan(tutorial, inventory);
-  checkStageArgs(plan, opts);
+  validateStageChecks(tutorial);
   if (opts.runDir && !opts.resume) throw new StackcheckError('E_ARGS', '--run-dir is for --resume (it names the run folder to continue)');
-
-  const bus = new EventBus();
-  const reporterOpts = { resumeCommand: resumeCommandFor(tutorialPath, opts), ...(opts.color !== undefined ? { color: opts.color } : {}) };
+  const reporterOpts = { resumeCommand: '', ...(opts.color !== undefined ? { color: opts.color } : {}) };
   const unsubscribe = terminalReporter(bus, reporterOpts);
+  try {
+    const inventoryFile = opts.inventory ?? (opts.dryRun ? undefined : await labInventory(tutorialPath, bus));
+    if (!inventoryFile) {
+      throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', {
+        hint: 'for the local lab, generate one with `stackcheck lab inventory`, or leave out --dry-run to use the lab',
+      });
+    }
+    const withInventory = { ...opts, inventory: inventoryFile };
+    reporterOpts.resumeCommand = resumeCommandFor(tutorialPath, withInventory);
+    const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
+    const plan = resolvePlan(tutorial, inventory);
+    checkStageArgs(plan, opts);
+    return await execute(plan, withInventory, bus);
+  } finally {
+    unsubscribe();
+  }
+}
+
+// Execute a validated plan with its run folder, reports and stage checks.
+async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus): Promise<number> {
+  const { tutorial, inventory } = plan;
   const redactor = new Redactor(plan.secrets);
+  const color = opts.color ?? (!!process.stdout.isTTY && !process.env.NO_COLOR);
 
   let runDir: RunDir | undefined;
   if (!opts.dryRun) {
@@ -75,6 +150,18 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     runDir = previous ? await RunDir.open(previous) : await RunDir.create(opts.reports, { tutorial: tutorial.source, inventory: inventory.file });
     if (previous) bus.emit({ kind: 'info', message: `resuming run ${runDir.runId} (${runDir.dir})` });
   }
+  const reports = runDir
+    ? startRunReports({
+        bus,
+        runDir: runDir.dir,
+        runId: runDir.runId,
+        redactor,
+        tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
+        inventory,
+        version: stackcheckVersion(),
+        extraSecrets: plan.secrets,
+      })
+    : undefined;
 
   const pool = opts.dryRun
     ? undefined
@@ -101,11 +188,15 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
+      afterStage: stageChecker(inventory, tutorial, runDir, reports, color),
     });
   } finally {
     process.off('SIGINT', onSigint);
     await pool?.close();
-    unsubscribe();
+  }
+  await reports?.finish(opts.color !== undefined ? { color: opts.color } : {});
+  if (outcome.failedChecks) {
+    process.stderr.write(`stackcheck: ${outcome.failedChecks.message}\n  fix what the checks name, then: ${resumeCommandFor(tutorial.source, opts)}\n`);
   }
   if (outcome.aborted) return 130;
   return outcome.status === 'passed' ? ExitCode.ok : ExitCode.failed;

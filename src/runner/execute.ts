@@ -29,6 +29,11 @@ export interface ExecuteOptions {
   defaultTimeoutMs?: number;
   /** Delay between retries of a step without `retryDelayMs` (default 5 s). */
   defaultRetryDelayMs?: number;
+  /**
+   * Called after every stage whose steps all passed (not in a dry run): the stage's conformance checks.
+   * `ok: false` fails the run there, as a failed step would.
+   */
+  afterStage?: (stage: Stage) => Promise<{ ok: boolean; message?: string }>;
 }
 
 export interface RunOutcome {
@@ -39,6 +44,8 @@ export interface RunOutcome {
   results: StepResult[];
   /** The step that stopped the run. */
   failed?: { step: Step; result: StepResult };
+  /** The stage whose checks stopped the run. */
+  failedChecks?: { stage: string; message: string };
   aborted: boolean;
 }
 
@@ -109,6 +116,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
   const results: StepResult[] = [];
   const used = new Map<string, { role: string; root: boolean; user?: string }>();
   let failed: RunOutcome['failed'];
+  let failedChecks: RunOutcome['failedChecks'];
   const total = plan.tutorial.stages.reduce((n, s) => n + s.steps.length, 0);
 
   bus.emit({
@@ -165,9 +173,15 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
           break;
         }
       }
-      bus.emit({ kind: 'stage-end', stage: shownStage, status: failed ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
+      // The stage's checks run once its steps have all passed; failing checks stop the run like a failed step.
+      if (!failed && !opts.dryRun && opts.afterStage && !opts.signal?.aborted) {
+        const verdict = await opts.afterStage(shownStage);
+        if (!verdict.ok) failedChecks = { stage: stage.id, message: verdict.message ?? `checks after stage ${stage.id} failed` };
+      }
+      bus.emit({ kind: 'stage-end', stage: shownStage, status: failed || failedChecks ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
+      if (failedChecks) break;
     }
-    const status = failed ? 'failed' : 'passed';
+    const status = failed || failedChecks ? 'failed' : 'passed';
     // A finished run leaves no exported secrets behind in the remote state files.
     if (status === 'passed' && pool && !opts.dryRun) {
       for (const u of used.values()) {
@@ -187,6 +201,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
     });
     bus.emit({ kind: 'run-end', status, durationMs });
     const outcome: RunOutcome = { status, runId, durationMs, results, aborted: opts.signal?.aborted ?? false };
+    if (failedChecks) outcome.failedChecks = failedChecks;
     if (opts.runDir) outcome.runDir = opts.runDir.dir;
     if (failed) outcome.failed = failed;
     return outcome;
