@@ -27,7 +27,7 @@ const { check, expected, ctx } = checkSuite();
 const net = expected.services.find((s) => s.name === 'neutron')?.role ?? 'network-node';
 
 check('neutron.api', net, async (s, t) => {
-  t.logOnFailure(net, 'neutron-server');
+  t.logOnFailure(net, 'neutron-api');
   await endpointsAnswer(s, 'network', '/v2.0/networks?limit=1', 'Neutron');
 });
 

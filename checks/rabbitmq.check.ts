@@ -59,10 +59,14 @@ if (installed.has('neutron')) {
   const n = role('neutron');
   const h = serviceHost(ctx.inventory, n);
   queues.push(
-    { id: 'rabbitmq.neutron-server', host: n, service: 'neutron-server', queue: 'q-plugin', unit: 'neutron-server', conf: '/etc/neutron/neutron.conf' },
+    { id: 'rabbitmq.neutron-server', host: n, service: 'neutron-rpc-server', queue: 'q-plugin', unit: 'neutron-rpc-server', conf: '/etc/neutron/neutron.conf' },
     { id: 'rabbitmq.neutron-dhcp-agent', host: n, service: 'neutron-dhcp-agent', queue: `dhcp_agent.${h}`, unit: 'neutron-dhcp-agent', conf: '/etc/neutron/neutron.conf' },
     { id: 'rabbitmq.neutron-l3-agent', host: n, service: 'neutron-l3-agent', queue: `l3_agent.${h}`, unit: 'neutron-l3-agent', conf: '/etc/neutron/neutron.conf' },
   );
+  for (const r of [n, ...expected.computeRoles]) {
+    const q = `q-agent-notifier-port-update.${serviceHost(ctx.inventory, r)}`;
+    queues.push({ id: 'rabbitmq.neutron-linuxbridge-agent', host: r, service: 'neutron-linuxbridge-agent', queue: q, unit: 'neutron-linuxbridge-agent', conf: '/etc/neutron/neutron.conf' });
+  }
 }
 if (installed.has('cinder')) {
   const a = role('cinder');
