@@ -7,7 +7,7 @@ import { labStatus, formatStatus } from '../lab/status.js';
 import { writeInventory, createdHosts, noHostsError } from '../lab/inventory.js';
 import { baseDir } from '../lab/base.js';
 import { ensureRoot } from '../lab/host-deps.js';
-import { labName, readState, requireState } from '../lab/state.js';
+import { labName, readState, requireState, withLabLock } from '../lab/state.js';
 import type { Progress } from '../lab/exec.js';
 
 // Progress lines go to stderr so stdout stays clean for paths and JSON.
@@ -63,7 +63,7 @@ export function registerLab(program: Command): void {
         progress(`no lab "${n}" on this machine: nothing to do`);
         return;
       }
-      await labDown(state.spec, { purge: opts.purge === true }, progress);
+      await withLabLock(n, progress, () => labDown(state.spec, { purge: opts.purge === true }, progress));
     });
 
   lab
@@ -71,7 +71,8 @@ export function registerLab(program: Command): void {
     .description('snapshot every lab host (hosts stop for the copy and start again)')
     .action(async (snap: string, _opts: unknown, cmd: Command) => {
       ensureRoot();
-      await snapshotLab(requireState(name(cmd)).spec, snap, progress);
+      const n = name(cmd);
+      await withLabLock(n, progress, () => snapshotLab(requireState(n).spec, snap, progress));
     });
 
   lab
@@ -79,7 +80,8 @@ export function registerLab(program: Command): void {
     .description('roll every lab host back to a snapshot')
     .action(async (snap: string, _opts: unknown, cmd: Command) => {
       ensureRoot();
-      await restoreLab(requireState(name(cmd)).spec, snap, progress);
+      const n = name(cmd);
+      await withLabLock(n, progress, () => restoreLab(requireState(n).spec, snap, progress));
     });
 
   lab

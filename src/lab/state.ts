@@ -1,6 +1,6 @@
 // Where a lab keeps its state on the host (outside the git checkout): the ssh key pair, known_hosts,
 // inventory.yaml, the spec it was built from and its snapshots.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackcheckError, ExitCode } from '../error.js';
 import { exec } from './exec.js';
@@ -86,4 +86,45 @@ export async function ensureLabKey(name: string): Promise<{ privateKey: string; 
     await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `stackcheck-lab-${name}`, '-f', privateKey]);
   }
   return { privateKey, publicKey: readFileSync(`${privateKey}.pub`, 'utf8').trim() };
+}
+
+// Whether a process with this pid is alive.
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Run `fn` holding the lab's lock, so two commands (or two test files calling ensureLab) never
+// build or change the same lab at once; a lock left by a dead process is taken over.
+export async function withLabLock<T>(name: string, onWait: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(labRoot(), { recursive: true, mode: 0o755 });
+  const lock = join(labRoot(), `.${name}.lock`);
+  const deadline = Date.now() + 30 * 60_000;
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new StackcheckError('E_LAB', `lab "${name}" is locked by process ${pid} for more than 30 min (${lock})`);
+      if (!told) onWait(`waiting for another stackcheck (pid ${pid}) working on lab "${name}"`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }

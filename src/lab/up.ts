@@ -9,7 +9,7 @@ import { ensureBase } from './base.js';
 import { createHost, destroyHost, hostComplete, hostState, refreshHostConfig, startHost } from './hosts.js';
 import { writeInventory } from './inventory.js';
 import { containerName, defaultSpec, loadSpec, selectHosts, type LabHost, type LabSpec } from './spec.js';
-import { ensureLabKey, labDir, readState, writeState } from './state.js';
+import { ensureLabKey, labDir, readState, withLabLock, writeState } from './state.js';
 import { join } from 'node:path';
 
 export interface UpOptions {
@@ -47,11 +47,16 @@ export function resolveSpec(opts: { lab?: string; specFile?: string }): LabSpec 
 // Bring the lab (or the chosen hosts) up; returns the inventory path.
 export async function labUp(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const start = Date.now();
   // Input first: nothing is touched when the spec, roles or user are wrong.
   const spec = resolveSpec(opts);
   const hosts = selectHosts(spec, opts.hosts);
   ensureRoot();
+  return withLabLock(spec.name, progress, () => build(spec, hosts, progress));
+}
+
+// The build itself (under the lab's lock).
+async function build(spec: LabSpec, hosts: LabHost[], progress: Progress): Promise<UpResult> {
+  const start = Date.now();
   progress(`lab "${spec.name}": ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
   await ensureHostPackages(progress);
   await checkBridge(spec);
