@@ -97,7 +97,15 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
       if (typeof code === 'number') exitCode = code;
       if (sig) signal = sig;
     });
-    channel.on('close', finish);
+    // ssh2 repeats the exit status as the arguments of 'close': a fallback when 'exit' was missed.
+    channel.on('close', (code?: number | null, sig?: string) => {
+      if (exitCode === null && typeof code === 'number') {
+        exitCode = code;
+        gotExit = true;
+      }
+      if (signal === null && sig) signal = sig;
+      finish();
+    });
     channel.on('error', () => finish());
     if (opts.input !== undefined && opts.input !== '') channel.end(opts.input);
     else channel.end();
