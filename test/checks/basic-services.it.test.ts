@@ -138,7 +138,7 @@ describe('MariaDB faults', () => {
       const results = await check(['mysql.databases']);
       expect(byId(results, 'mysql.databases').message).toMatch(/^expected databases keystone, .*cinder on db-node, found cinder missing$/);
     } finally {
-      await target.sh('mysql -e "CREATE DATABASE cinder"');
+      await target.sh('mysql -e "CREATE DATABASE IF NOT EXISTS cinder"');
     }
   });
 });

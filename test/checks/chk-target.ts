@@ -125,7 +125,10 @@ export async function chkTarget(progress: (line: string) => void = () => undefin
   };
   const pool = new SshPool(inventory);
   const sh = async (script: string, opts: { check?: boolean; timeoutMs?: number } = {}): Promise<ExecResult> => {
-    const r = await pool.exec('db-node', remoteCommand({ script, sshUser: 'root', root: true, timeoutMs: opts.timeoutMs ?? 120_000 }));
+    const run = (): Promise<ExecResult> => pool.exec('db-node', remoteCommand({ script, sshUser: 'root', root: true, timeoutMs: opts.timeoutMs ?? 120_000 }));
+    let r = await run();
+    // A channel that closed without an exit status (seen once under load): the scripts are idempotent, run again.
+    if (r.exitCode === null && !r.signal && !r.timedOut) r = await run();
     if (opts.check !== false && r.exitCode !== 0) throw new Error(`chk target: script failed (${r.exitCode}):\n${script.slice(0, 300)}\n--- stdout\n${r.stdout.slice(-2000)}\n--- stderr\n${r.stderr.slice(-2000)}`);
     return r;
   };
