@@ -122,7 +122,10 @@ export class CheckSession {
     if (!spec) throw new CheckBroken(`the inventory has no host for role ${role}`);
     const command = remoteCommand({ script, sshUser: spec.user, root: true, timeoutMs });
     try {
-      const r = await this.ssh.exec(role, command, { timeoutMs: timeoutMs + 10_000, ...(input !== undefined ? { input } : {}) });
+      const exec = (): Promise<ExecResult> => this.ssh.exec(role, command, { timeoutMs: timeoutMs + 10_000, ...(input !== undefined ? { input } : {}) });
+      let r = await exec();
+      // No exit status and no signal or timeout: the status got lost on the channel; checks only read, so ask again.
+      if (r.exitCode === null && !r.signal && !r.timedOut && !r.aborted) r = await exec();
       return { ...r, stdout: this.redactor.redact(r.stdout), stderr: this.redactor.redact(r.stderr), command: script, role };
     } catch (err) {
       throw new CheckBroken(`cannot reach ${role} over SSH (${this.redactor.redact(err instanceof Error ? err.message : String(err))})`, [], err);
