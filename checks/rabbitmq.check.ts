@@ -77,7 +77,8 @@ if (installed.has('cinder')) {
       id: 'rabbitmq.cinder-volume',
       host: v,
       service: 'cinder-volume',
-      queue: `cinder-volume.${serviceHost(ctx.inventory, v)}@${expected.cinderBackend}`,
+      // With CINDER_BACKEND the host's own queue (`cinder-volume.<host>@<backend>`); else the topic every cinder-volume consumes.
+      queue: ctx.inventory.vars.CINDER_BACKEND ? `cinder-volume.${serviceHost(ctx.inventory, v)}@${ctx.inventory.vars.CINDER_BACKEND}` : 'cinder-volume',
       unit: 'cinder-volume',
       conf: '/etc/cinder/cinder.conf',
     },

@@ -60,7 +60,7 @@ export const CHECKS: readonly CheckMeta[] = [
     'systemctl status neutron-l3-agent; check transport_url in /etc/neutron/neutron.conf'),
   c('rabbitmq.cinder-scheduler', 'cinder-scheduler consumes its RPC queue', 'critical', 2, 'cinder',
     'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
-  c('rabbitmq.cinder-volume', 'cinder-volume consumes cinder-volume.<host>@<backend>', 'critical', 2, 'cinder',
+  c('rabbitmq.cinder-volume', 'cinder-volume consumes its queue (cinder-volume.<host>@<CINDER_BACKEND>, or the cinder-volume topic)', 'critical', 2, 'cinder',
     'systemctl status cinder-volume; check transport_url and enabled_backends in /etc/cinder/cinder.conf'),
   // Keystone
   c('keystone.api', 'the Keystone v3 API answers', 'blocker', 3, 'keystone',
