@@ -144,8 +144,6 @@ export interface Expected {
   computeInstalled: boolean;
   /** Role that runs cinder-volume. */
   cinderVolumeRole: string;
-  /** Name of the cinder backend section (`cinder-volume.<host>@<backend>`). */
-  cinderBackend: string;
   /** Image the tutorial registers, flavor and network used by functional checks. */
   image: string;
   flavor: string;
@@ -226,7 +224,6 @@ export function expectedFor(inv: Inventory, stage?: string): Expected {
     computeRoles: computeRoles(inv),
     computeInstalled: stageReached('nova-compute', stage),
     cinderVolumeRole: v.CINDER_VOLUME_ROLE ?? DEFAULT_ROLES.volume,
-    cinderBackend: v.CINDER_BACKEND ?? 'lvm',
     image: v.IMAGE_NAME ?? 'tiny',
     flavor: v.FLAVOR_NAME ?? 'm1.tiny',
     network: v.PRIVATE_NETWORK ?? 'selfservice',
