@@ -45,7 +45,8 @@ check('mysql.server', db, async (s, t) => {
   throw new CheckFailure(`MariaDB answering on ${target.host}:${target.port} (the db-node address, not only localhost)`, g.error, ss ? [s.commandEvidence(ss)] : []);
 });
 
-const dbServices = expected.services.filter((x) => x.db);
+// The MariaDB stage creates every service's database and user at once: expect them all, whatever the stage.
+const dbServices = expected.allServices.filter((x) => x.db);
 const allSchemas = dbServices.flatMap((x) => x.db!.schemas);
 
 // Log in as a service user; a refused login is the deployment's fault, an unreachable server is not this check's.
@@ -119,7 +120,7 @@ except Exception as e:
   return `${target.user} from ${client}: ${r.stdout.replace(/^LOGIN_FAILED\s*/, '').trim().split('\n')[0] ?? ''}`;
 }
 
-for (const svc of dbServices) {
+for (const svc of expected.services.filter((x) => x.db)) {
   const d = svc.db!;
   check(`mysql.${svc.name}-schema`, db, async (s) => {
     const target = s.mysqlTarget(d.user, d.passwordVar);

@@ -138,6 +138,8 @@ export interface Expected {
   domain: string;
   /** Services installed by the stages up to `stage` (all of them without a stage). */
   services: ExpectedService[];
+  /** Every service of the tutorial, whatever the stage (the MariaDB stage creates all their databases). */
+  allServices: ExpectedService[];
   /** Compute hosts: roles `compute-N` / `compute<N>` / `hypervisor-N` (or the `COMPUTE_ROLES` var, comma-separated). */
   computeRoles: string[];
   /** nova-compute is installed by the stages run so far (compute-host checks only then). */
@@ -221,6 +223,7 @@ export function expectedFor(inv: Inventory, stage?: string): Expected {
     serviceProject: v.SERVICE_PROJECT ?? 'service',
     domain: v.DOMAIN ?? 'Default',
     services: all.filter((s) => stageReached(s.stage, stage)),
+    allServices: all,
     computeRoles: computeRoles(inv),
     computeInstalled: stageReached('nova-compute', stage),
     cinderVolumeRole: v.CINDER_VOLUME_ROLE ?? DEFAULT_ROLES.volume,

@@ -35,6 +35,7 @@ describe('expectations come from the inventory', () => {
     expect(stageReached('glance', 'keystone-on-auth-node')).toBe(false);
     expect(stageReached('keystone', 'keystone-on-auth-node')).toBe(true);
     expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').services.map((s) => s.name)).toEqual([]);
+    expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').allServices).toHaveLength(7);
     // the tutorial installs Neutron before nova-compute
     expect(expectedFor(inventory(), 'neutron-on-network-node-and-compute-1').computeInstalled).toBe(false);
     expect(expectedFor(inventory(), 'nova-compute-on-compute-1').computeInstalled).toBe(true);
