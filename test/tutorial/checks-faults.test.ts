@@ -74,6 +74,44 @@ describe('on the deployment the tutorial built', () => {
   });
 });
 
+describe('an inventory that disagrees with the deployment (read-only: nothing on the target changes)', () => {
+  test('a service password the deployment does not use: the user and config checks name the variable', async () => {
+    const vars = { ...inventory.vars, NOVA_PASS: 'not-what-nova-uses', NOVA_DBPASS: 'not-what-nova-uses-either' };
+    const r = await runChecks({ inventory: { ...inventory, vars }, only: ['keystone.nova-user', 'nova.config', 'mysql.users', 'placement.config'] });
+    const api = role('nova');
+    expect(notPassed(r)).toEqual({ 'keystone.nova-user@auth-node': 'failed', [`nova.config@${api}`]: 'failed', 'mysql.users@db-node': 'failed' });
+    expect(find(r, 'nova.config', api).message).toContain('[api_database] connection has a password that differs from NOVA_DBPASS');
+    expect(find(r, 'nova.config', api).message).toContain('[keystone_authtoken] password differs from NOVA_PASS');
+    expect(find(r, 'keystone.nova-user').message).toMatch(/Keystone rejects nova's password \(it differs from NOVA_PASS/);
+    expect(find(r, 'mysql.users').message).toMatch(/found nova: access denied.*\(NOVA_DBPASS\)$/);
+    expect(JSON.stringify(r)).not.toContain('not-what-nova-uses');
+  });
+
+  test('a compute host that runs no nova-compute: every compute check on it fails, the real one passes', async () => {
+    const c = compute();
+    const fake = Object.keys(inventory.hosts).find((h) => h === 'volume-node') ?? Object.keys(inventory.hosts)[0]!;
+    const vars = { ...inventory.vars, COMPUTE_ROLES: `${c},${fake}` };
+    const r = await runChecks({ inventory: { ...inventory, vars }, only: ['nova.compute-up', 'nova.hypervisor', 'placement.provider', 'rabbitmq.nova-compute'] });
+    expect(notPassed(r)).toEqual({
+      [`nova.compute-up@${fake}`]: 'failed',
+      [`nova.hypervisor@${fake}`]: 'failed',
+      [`placement.provider@${fake}`]: 'failed',
+      [`rabbitmq.nova-compute@${fake}`]: 'failed',
+    });
+    expect(find(r, 'nova.compute-up', fake).message).toMatch(new RegExp(`^expected nova-compute on ${fake} to be up and enabled, found nova-compute registered only on`));
+    expect(find(r, 'rabbitmq.nova-compute', fake).message).toMatch(new RegExp(`^expected queue compute\\.${fake} consumed by nova-compute on ${fake}, found no such queue`));
+  });
+
+  test('an image, a floating range and a region the deployment does not have', async () => {
+    const vars = { ...inventory.vars, IMAGE_NAME: 'no-such-image', FLOATING_IP_START: '198.51.100.10', FLOATING_IP_END: '198.51.100.20', REGION: 'RegionTwo' };
+    const r1 = await runChecks({ inventory: { ...inventory, vars: { ...vars, REGION: inventory.vars.REGION ?? 'RegionOne' } }, only: ['glance.images', 'neutron.floating-pool'] });
+    expect(find(r1, 'glance.images').message).toMatch(/^expected image no-such-image registered in Glance, found no such image \(images: /);
+    expect(find(r1, 'neutron.floating-pool').message).toMatch(/^expected floating pool 198\.51\.100\.10-198\.51\.100\.20 on provider, found pools /);
+    const r2 = await runChecks({ inventory: { ...inventory, vars }, only: ['keystone.catalog'] });
+    expect(find(r2, 'keystone.catalog').message).toMatch(/found no identity service|identity lacks public\/internal\/admin in RegionTwo \(has region RegionOne\)/);
+  });
+});
+
 describe('sabotages', () => {
   test('glance-api stopped: glance.api fails, the image checks cannot run', async () => {
     const host = role('glance');
