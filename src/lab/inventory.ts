@@ -1,6 +1,6 @@
 // The lab's inventory.yaml (for `stackcheck run --inventory`) and known_hosts, both built from
 // the containers themselves: host keys are read from each host's filesystem, never learnt on first use.
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Document, isMap, parse as parseYaml, parseDocument } from 'yaml';
 import { StackcheckError, ExitCode } from '../error.js';
@@ -32,6 +32,15 @@ export async function writeKnownHosts(spec: LabSpec): Promise<string> {
   return file;
 }
 
+// The `secret:` list of an extra vars file (names whose values must be redacted), if it has one.
+export function readSecretNames(file: string): string[] {
+  const data: unknown = parseYaml(readFileSync(file, 'utf8'));
+  const list = data && typeof data === 'object' && 'secret' in data ? (data as { secret: unknown }).secret : undefined;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) throw new StackcheckError('E_ARGS', `--vars ${file}: secret: expected a list of variable names`);
+  return list as string[];
+}
+
 // Read an extra vars file (a YAML mapping of names to scalars) to merge into the inventory's vars.
 export function readVarsFile(file: string): Record<string, string> {
   let data: unknown;
@@ -54,7 +63,7 @@ export function readVarsFile(file: string): Record<string, string> {
 }
 
 // The inventory document for the lab (hosts that exist, the addresses of every role as vars).
-export async function inventoryYaml(spec: LabSpec, inventoryFile: string, extraVars: Record<string, string> = {}): Promise<string> {
+export async function inventoryYaml(spec: LabSpec, inventoryFile: string, extraVars: Record<string, string> = {}, secretNames: string[] = []): Promise<string> {
   const folder = dirname(resolve(inventoryFile));
   const rel = (p: string): string => {
     const r = relative(folder, p);
@@ -78,6 +87,7 @@ export async function inventoryYaml(spec: LabSpec, inventoryFile: string, extraV
     },
     hosts,
     vars,
+    ...(secretNames.length > 0 ? { secret: secretNames } : {}),
   });
   const hostsNode = doc.get('hosts');
   if (isMap(hostsNode)) {
@@ -93,10 +103,12 @@ export async function writeInventory(spec: LabSpec, opts: { out?: string; varsFi
   const file = resolve(opts.out ?? join(labDir(spec.name), 'inventory.yaml'));
   await writeKnownHosts(spec);
   mkdirSync(dirname(file), { recursive: true });
-  const text = await inventoryYaml(spec, file, extra);
+  const text = await inventoryYaml(spec, file, extra, opts.varsFile ? readSecretNames(opts.varsFile) : []);
   // Sanity: what we write must read back as YAML.
   if (parseDocument(text).errors.length > 0) throw new StackcheckError('E_INTERNAL', `generated inventory ${file} is not valid YAML`);
-  writeFileSync(file, text, { mode: 0o644 });
+  // It may hold the tutorial's passwords: readable by root only.
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600);
   return file;
 }
 
