@@ -1,0 +1,46 @@
+// The tutorial regression: from nothing, bring up the lab and run the whole lab tutorial with `stackcheck run`,
+// every stage's checks included. Fails on any failed step or check. Slow (tens of minutes): `npm run test:tutorial`.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, expect, test } from 'vitest';
+import type { RunSummary } from '../../src/report/summary.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/src/cli.js');
+const TUTORIAL = process.env.STACKCHECK_TUTORIAL ?? join(ROOT, 'tutorial-lab');
+const REPORTS = join(ROOT, 'reports', 'tutorial');
+
+// Run the CLI with its output streamed to ours (CI logs show the progress live).
+function cli(args: string[]): Promise<number> {
+  return new Promise((done, fail) => {
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+    p.on('error', fail);
+    p.on('close', (code) => done(code ?? 1));
+  });
+}
+
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+});
+
+test('the lab tutorial installs from nothing and every stage\'s checks pass', async () => {
+  // From nothing: no lab hosts, no earlier state (the base image and the package cache may be reused).
+  expect(await cli(['lab', 'down', '--purge'])).toBe(0);
+  const started = Date.now();
+  const code = await cli(['run', TUTORIAL, '--reports', REPORTS]);
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+  const latest = join(REPORTS, 'latest');
+  expect(existsSync(latest), `no run folder under ${REPORTS}`).toBe(true);
+  const summary = JSON.parse(readFileSync(join(realpathSync(latest), 'summary.json'), 'utf8')) as RunSummary;
+  // Wall time per stage, for docs/lab.md.
+  for (const s of summary.stages) process.stdout.write(`stage ${s.id.padEnd(36)} ${s.status.padEnd(8)} ${(s.durationMs / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`whole tutorial: ${minutes} min\n`);
+
+  expect(summary.stages.filter((s) => s.status !== 'passed').map((s) => `${s.id}: ${s.status}`), 'stages that did not pass').toEqual([]);
+  expect(summary.failures.map((f) => `${f.kind} ${f.id} @ ${f.host}: ${f.message}`), 'failed steps and checks').toEqual([]);
+  expect(summary.counts.checks.total, 'checks that ran').toBeGreaterThan(0);
+  expect(code).toBe(0);
+});
