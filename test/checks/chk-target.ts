@@ -108,8 +108,55 @@ done
 echo PROVISIONED`;
 }
 
-/** Bring the chk lab up (src/lab), provision it, and return an inventory for it. */
-export async function chkTarget(progress: (line: string) => void = () => undefined): Promise<ChkTarget> {
+// Glance as the tutorial's stage 5 installs it, on the same host, with the image the tutorial registers.
+function glanceScript(v: Record<string, string>): string {
+  return `set -e
+export DEBIAN_FRONTEND=noninteractive
+if ! dpkg -s glance >/dev/null 2>&1; then
+  debconf-set-selections <<'DEBCONF'
+glance-common glance/configure_db boolean false
+glance-api glance/register-endpoint boolean false
+DEBCONF
+  apt-get install -y -q --no-install-recommends glance >/dev/null
+fi
+cat > /etc/glance/glance-api.conf <<'CONF'
+[DEFAULT]
+workers = 2
+enabled_backends = fs:file
+[database]
+connection = mysql+pymysql://glance:${v.GLANCE_DBPASS}@${v.DB_NODE_IP}/glance
+[keystone_authtoken]
+www_authenticate_uri = http://${v.AUTH_NODE_IP}:5000
+auth_url = http://${v.AUTH_NODE_IP}:5000
+auth_type = password
+region_name = RegionOne
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = glance
+password = ${v.GLANCE_PASS}
+[paste_deploy]
+flavor = keystone
+[glance_store]
+default_backend = fs
+[fs]
+filesystem_store_datadir = /var/lib/glance/images/
+CONF
+chown root:glance /etc/glance/glance-api.conf; chmod 640 /etc/glance/glance-api.conf
+su -s /bin/sh -c "glance-manage db_sync" glance >/dev/null 2>&1
+systemctl restart glance-api
+for i in $(seq 90); do curl -sf http://${v.IMAGE_NODE_IP}:9292/ >/dev/null && break; sleep 1; done
+export OS_USERNAME=admin OS_PASSWORD='${v.ADMIN_PASS}' OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+export OS_AUTH_URL=http://${v.AUTH_NODE_IP}:5000/v3 OS_IDENTITY_API_VERSION=3 OS_REGION_NAME=RegionOne
+if ! openstack image show tiny >/dev/null 2>&1; then
+  head -c 1048576 /dev/urandom > /var/tmp/tiny.raw
+  openstack image create --disk-format raw --container-format bare --public --file /var/tmp/tiny.raw tiny >/dev/null
+fi
+echo GLANCE_READY`;
+}
+
+/** Bring the chk lab up (src/lab), provision it, and return an inventory for it (`glance`: stage 5 too). */
+export async function chkTarget(progress: (line: string) => void = () => undefined, opts: { glance?: boolean } = {}): Promise<ChkTarget> {
   const up = await labUp({ specFile: SPEC, progress });
   const dir = labDir(up.spec.name);
   const host = (role: string): Inventory['hosts'][string] => ({ role, address: ADDRESS, port: 22, user: 'root', keyFile: join(dir, 'id_ed25519'), hostname: 'db-node' });
@@ -133,6 +180,7 @@ export async function chkTarget(progress: (line: string) => void = () => undefin
     return r;
   };
   await sh(provisionScript(inventory.vars), { timeoutMs: 900_000 });
+  if (opts.glance) await sh(glanceScript(inventory.vars), { timeoutMs: 900_000 });
   return { inventory, sh, close: () => pool.close() };
 }
 
