@@ -1,4 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+// The tutorial tier is a sequence: install the tutorial on the lab first, then sabotage it.
+const TUTORIAL_ORDER = ['tutorial.test.ts', 'checks-faults.test.ts'];
+class TutorialSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification): number => {
+      const i = TUTORIAL_ORDER.findIndex((n) => f.moduleId.endsWith(n));
+      return i < 0 ? TUTORIAL_ORDER.length : i;
+    };
+    return [...files].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 // Three tiers: fast unit tests, integration against real sshd / lab hosts / services,
 // and the whole tutorial on the lab (slow; `npm run test:tutorial`).
@@ -17,7 +30,14 @@ export default defineConfig({
         },
       },
       {
-        test: { name: 'tutorial', include: ['test/tutorial/**/*.test.ts'], testTimeout: 5_400_000, hookTimeout: 5_400_000, fileParallelism: false },
+        test: {
+          name: 'tutorial',
+          include: ['test/tutorial/**/*.test.ts'],
+          testTimeout: 5_400_000,
+          hookTimeout: 5_400_000,
+          fileParallelism: false,
+          sequence: { sequencer: TutorialSequencer },
+        },
       },
     ],
   },
