@@ -3,10 +3,11 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseTutorial } from '../../src/runner/parse.js';
 import { findVariables } from '../../src/runner/plan.js';
+import { validateStageChecks } from '../../src/cli/run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'tutorial');
@@ -40,6 +41,10 @@ describe.each([
   ['tutorial', MAIN],
   ['tutorial-lab', LAB],
 ])('%s/', (_name, dir) => {
+  let tutorial0: Awaited<ReturnType<typeof parseTutorial>>;
+  beforeAll(async () => {
+    tutorial0 = await parseTutorial(dir);
+  });
   it('parses into twelve stages, each with steps and a checks line, on the seven roles only', async () => {
     const tutorial = await parseTutorial(dir);
     expect(tutorial.stages).toHaveLength(12);
@@ -50,6 +55,10 @@ describe.each([
     }
     expect(tutorial.stages[0]?.id).toBe('overview-and-hosts');
     expect(tutorial.stages.at(-1)?.id).toBe('first-instance');
+  });
+
+  it('names only check ids that exist', async () => {
+    expect(() => validateStageChecks(tutorial0)).not.toThrow();
   });
 });
 
