@@ -182,7 +182,7 @@ export async function hostPublicKeys(container: string): Promise<string[]> {
 }
 
 // Start a host and wait until its sshd greets us on port 22.
-export async function startHost(spec: LabSpec, host: LabHost, timeoutMs = 90_000): Promise<void> {
+export async function startHost(spec: LabSpec, host: LabHost, timeoutMs = 180_000): Promise<void> {
   const name = containerName(spec.name, host.role);
   if ((await hostState(name)) !== 'RUNNING') {
     const logFile = join(labDir(spec.name), 'logs', `${host.role}.log`);
