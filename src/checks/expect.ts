@@ -26,6 +26,7 @@ export const STAGE_ORDER = [
   'neutron',
   'nova-compute',
   'cinder',
+  'cinder-volume',
   'horizon',
 ] as const;
 
@@ -170,6 +171,7 @@ export function computeRoles(inv: Inventory): string[] {
 
 /** Which of our stage keys a tutorial stage id is (`keystone-on-auth-node` → `keystone`), by the words in it. */
 const STAGE_WORDS: [string, RegExp][] = [
+  ['cinder-volume', /cinder-volume|ceph|lvm/],
   ['nova-compute', /nova-compute|compute-node|hypervisor/],
   ['nova-controller', /nova/],
   ['overview', /overview|hosts|prerequisite/],

@@ -34,6 +34,10 @@ describe('expectations come from the inventory', () => {
     // the tutorial's stage ids are slugs of its headings
     expect(stageReached('glance', 'keystone-on-auth-node')).toBe(false);
     expect(stageReached('keystone', 'keystone-on-auth-node')).toBe(true);
+    // cinder-volume's host is configured by its own stage, after the API and scheduler
+    expect(stageReached('cinder-volume', 'cinder-api-and-scheduler-on-api-node')).toBe(false);
+    expect(stageReached('cinder-volume', 'lab-variant-cinder-volume-with-ceph-rbd')).toBe(true);
+    expect(stageReached('cinder-volume', 'cinder-volume-on-volume-node-lvm-and-iscsi')).toBe(true);
     expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').services.map((s) => s.name)).toEqual([]);
     expect(expectedFor(inventory(), 'mysql-mariadb-on-db-node').allServices).toHaveLength(7);
     // the tutorial installs Neutron before nova-compute
