@@ -57,7 +57,10 @@ check('horizon.login', role, async (s, t) => {
   const page = await fetchPage(s, 'GET', loginUrl);
   const csrf = /name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)/.exec(page.body)?.[1];
   if (!csrf) throw new CheckFailure(`the login form at ${loginUrl}`, `HTTP ${page.status} without a login form (see horizon.page)`);
-  const region = /<select[^>]*name=["']region["'][\s\S]*?<option[^>]*value=["']([^"']+)/.exec(page.body)?.[1];
+  // The region is a drop-down with several regions, a hidden input with one (Horizon renders either).
+  const region =
+    /<select[^>]*name=["']region["'][\s\S]*?<option[^>]*value=["']([^"']+)/.exec(page.body)?.[1] ??
+    /<input[^>]*type=["']hidden["'][^>]*name=["']region["'][^>]*value=["']([^"']*)/.exec(page.body)?.[1];
   const domain = /name=["']domain["']/.test(page.body);
   const a = s.adminCredentials();
   const form: Record<string, string> = { csrfmiddlewaretoken: csrf, username: a.user, password: a.password, ...(region ? { region } : {}), ...(domain ? { domain: a.domain } : {}) };
