@@ -1,6 +1,6 @@
 // What the host machine must have for the lab: root, the LXC tools, debootstrap, the package cache,
 // and which kernel features the tutorial's hosts will (not) find.
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { StackcheckError, ExitCode } from '../error.js';
 import { exec, execTry, timed, type Progress } from './exec.js';
 
@@ -107,4 +107,25 @@ export function reportHostFeatures(f: HostFeatures, progress: Progress): void {
 export async function lxcWorks(): Promise<boolean> {
   const r = await execTry('lxc-ls', ['--version']).catch(() => undefined);
   return r !== undefined && r.code === 0;
+}
+
+/** Kernel limits that many systemd containers need, with the value the lab sets when the host's is lower. */
+const HOST_LIMITS: { key: string; min: number; why: string }[] = [
+  // Every systemd (PID 1 of each container, and its services) holds inotify instances; the default 128 runs
+  // out around a dozen containers: init exits 255 or sshd never starts.
+  { key: 'fs.inotify.max_user_instances', min: 1024, why: 'systemd in every container watches files' },
+  { key: 'fs.inotify.max_user_watches', min: 524288, why: 'systemd in every container watches files' },
+];
+
+// Raise host kernel limits that would make containers fail to boot; says what it changed.
+export function ensureHostLimits(progress: Progress): void {
+  for (const { key, min, why } of HOST_LIMITS) {
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    if (!existsSync(file)) continue;
+    const now = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isFinite(now) && now < min) {
+      writeFileSync(file, `${min}\n`);
+      progress(`host: ${key} raised from ${now} to ${min} (${why})`);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // inventory written. Idempotent: every stage checks what exists and only builds what is missing.
 import { StackcheckError } from '../error.js';
 import { exec, seconds, timed, type Progress } from './exec.js';
-import { ensureHostPackages, ensureRoot, hostFeatures, reportHostFeatures } from './host-deps.js';
+import { ensureHostLimits, ensureHostPackages, ensureRoot, hostFeatures, reportHostFeatures } from './host-deps.js';
 import { ensureBridge, checkBridge } from './bridge.js';
 import { ensureAptCache } from './apt-cache.js';
 import { ensureBase } from './base.js';
@@ -59,6 +59,7 @@ async function build(spec: LabSpec, hosts: LabHost[], progress: Progress): Promi
   const start = Date.now();
   progress(`lab "${spec.name}": ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
   await ensureHostPackages(progress);
+  ensureHostLimits(progress);
   await checkBridge(spec);
   writeState(spec);
   const features = hostFeatures();
