@@ -9,7 +9,7 @@ class TutorialSequencer extends BaseSequencer {
       const i = TUTORIAL_ORDER.findIndex((n) => f.moduleId.endsWith(n));
       return i < 0 ? TUTORIAL_ORDER.length : i;
     };
-    return [...files].sort((a, b) => rank(a) - rank(b));
+    return [...(await super.sort(files))].sort((a, b) => rank(a) - rank(b));
   }
 }
 
@@ -17,6 +17,8 @@ class TutorialSequencer extends BaseSequencer {
 // and the whole tutorial on the lab (slow; `npm run test:tutorial`).
 export default defineConfig({
   test: {
+    // (a root-level option: vitest ignores a sequencer set inside a project)
+    sequence: { sequencer: TutorialSequencer },
     projects: [
       { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.it.test.ts', 'test/tutorial/**'] } },
       {
@@ -36,7 +38,6 @@ export default defineConfig({
           testTimeout: 5_400_000,
           hookTimeout: 5_400_000,
           fileParallelism: false,
-          sequence: { sequencer: TutorialSequencer },
         },
       },
     ],
