@@ -14,7 +14,9 @@ eachCompute('qemu.instances', (compute) => async (s, t) => {
   t.logOnFailure(compute, 'nova-compute');
   const { client } = await adminClient(s);
   const servers = await need('listing servers on the host', listServers(client, serviceHost(ctx.inventory, compute)));
-  const active = servers.filter((x) => x.status === 'ACTIVE').map((x) => x.id);
+  // Servers the functional checks boot and delete meanwhile (named stackcheck-…) come and go while this
+  // check looks: only the deployment's own instances are held to one qemu process each.
+  const active = servers.filter((x) => x.status === 'ACTIVE' && !x.name?.startsWith('stackcheck-')).map((x) => x.id);
   const known = new Set(servers.map((x) => x.id));
   const r = await s.run(compute, 'ps -eo pid=,args= | grep -E "[q]emu-system-" || true; echo "--- virsh"; virsh -c qemu:///system list --uuid 2>&1 || true');
   const [psOut = '', virshOut = ''] = r.stdout.split('--- virsh');
