@@ -1,14 +1,7 @@
 // Cinder v3 API: services and volumes (the endpoint URL already holds the project id).
-import type { OpenStackClient } from './client.js';
+import type { OpenStackClient, OsService } from './client.js';
 
-export interface CinderService {
-  binary: string;
-  host: string;
-  zone: string;
-  status: 'enabled' | 'disabled';
-  state: 'up' | 'down';
-  updated_at: string | null;
-}
+export type CinderService = OsService;
 
 export interface Volume {
   id: string;

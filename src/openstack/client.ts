@@ -61,3 +61,13 @@ export class OpenStackClient {
     }
   }
 }
+
+/** One record of an `os-services` listing, as Nova and Cinder both return it. */
+export interface OsService {
+  binary: string;
+  host: string;
+  zone: string;
+  status: 'enabled' | 'disabled';
+  state: 'up' | 'down';
+  updated_at: string | null;
+}

@@ -1,19 +1,13 @@
 // Nova (compute) API: services, hypervisors, servers, volume attachments — only what the checks need.
-import type { OpenStackClient } from './client.js';
+import type { OpenStackClient, OsService } from './client.js';
 
 /** Microversion header: 2.1 keeps `hypervisor_type` and integer ids in os-hypervisors. */
 const MV = { 'X-OpenStack-Nova-API-Version': '2.1' };
 /** 2.37+ lets a server boot with `networks: 'none' | 'auto'`; 2.47 embeds the flavor. */
 const MV_SERVERS = { 'X-OpenStack-Nova-API-Version': '2.37' };
 
-export interface NovaService {
+export interface NovaService extends OsService {
   id: number | string;
-  binary: string;
-  host: string;
-  zone: string;
-  status: 'enabled' | 'disabled';
-  state: 'up' | 'down';
-  updated_at: string | null;
   disabled_reason: string | null;
   forced_down?: boolean;
 }

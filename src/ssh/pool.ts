@@ -26,15 +26,7 @@ export interface SshPoolOptions {
 }
 
 /** A machine to connect to, with how to authenticate; `jump` is reached first. */
-export interface SshTarget {
-  role: string;
-  address: string;
-  port: number;
-  user: string;
-  keyFile?: string;
-  agent?: string;
-  jump?: SshTarget;
-}
+export type SshTarget = Pick<HostSpec, 'role' | 'address' | 'port' | 'user' | 'keyFile' | 'agent'> & { jump?: SshTarget };
 
 interface Connection {
   client: Client;
