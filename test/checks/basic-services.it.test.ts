@@ -1,8 +1,8 @@
 // The MariaDB, RabbitMQ and Keystone checks, both ways, on real services: they pass on a deployment built as
 // the tutorial says, and each injected fault (the course's sabotages) fails exactly the checks that should
 // fail, with a message naming the cause. The target is brought up by the test (chk lab, see chk-target.ts).
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tmp.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runChecks } from '../../src/checks/run.js';
@@ -260,7 +260,7 @@ describe('Keystone faults', () => {
   });
 
   test('with a reports folder, every check also becomes an Allure result, redacted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stackcheck-allure-'));
+    const dir = tempDir('stackcheck-allure-');
     await target.sh("rabbitmqctl change_password openstack 'sabotaged-password'");
     try {
       const results = await runChecks({ inventory: target.inventory, only: [...RABBIT, 'mysql.server'], reportsDir: dir });

@@ -1,12 +1,12 @@
 // The config reader runs on the service's host; here it runs on this machine's python3 against real files.
+import { tempDir } from '../helpers/tmp.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_SCRIPT } from '../../src/checks/config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'stackcheck-config-'));
+const dir = tempDir('stackcheck-config-');
 
 // Run the reader on a config text with the given rules; returns its verdicts.
 function verdicts(conf: string, rules: unknown[]): { read: string[]; problems: string[] } {

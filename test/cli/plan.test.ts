@@ -1,7 +1,7 @@
 // Runs the built CLI (`dist/src/cli.js plan …`) as a user would and checks exit codes and output.
+import { tempDir } from '../helpers/tmp.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlanJson } from '../../src/cli/plan.js';
@@ -145,7 +145,7 @@ describe('stackcheck plan: bad input exits 2 with file:line, printing nothing on
   });
 
   it('an undefined variable and an unknown role, without printing secret values', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stackcheck-plan-'));
+    const dir = tempDir('stackcheck-plan-');
     writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  db-node: { address: 10.0.0.3 }\nvars:\n  ADMIN_PASS: hunter2-secret\n');
     const r = plan('fixtures/tutorials/broken/undefined-vars.md', '--inventory', join(dir, 'inv.yaml'));
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tmp.js';
+import { writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors, StackcheckError } from '../../src/error.js';
@@ -54,7 +55,7 @@ describe('loadInventory', () => {
   });
 
   it('adds a secrets file given on the command line', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'stackcheck-inv-'));
+    const tmp = tempDir('stackcheck-inv-');
     writeFileSync(join(tmp, 's.yaml'), 'GLANCE_DBPASS: glance-pw\nREGION: Zurich\n');
     const inv = await loadInventory(fx('minimal.yaml'), { secretsFile: join(tmp, 's.yaml'), env: {} });
     expect(inv.vars).toEqual({ GLANCE_DBPASS: 'glance-pw', REGION: 'Zurich' });
@@ -96,7 +97,7 @@ describe('loadInventory', () => {
   });
 
   it('uses $SSH_AUTH_SOCK for agent: true', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'stackcheck-inv-'));
+    const tmp = tempDir('stackcheck-inv-');
     writeFileSync(join(tmp, 'i.yaml'), 'ssh:\n  agent: true\nhosts:\n  a:\n    address: 127.0.0.1\n  b:\n    address: 127.0.0.2\n    agent: false\n');
     const inv = await loadInventory(join(tmp, 'i.yaml'), { env: { SSH_AUTH_SOCK: '/run/agent.sock' } });
     expect(inv.hosts.a?.agent).toBe('/run/agent.sock');
@@ -116,7 +117,7 @@ describe('loadInventory', () => {
   });
 
   it('never shows a secret value in an error about the secrets file', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'stackcheck-inv-'));
+    const tmp = tempDir('stackcheck-inv-');
     writeFileSync(join(tmp, 's.yaml'), 'ADMIN_PASS:\n  - hunter2-secret\n');
     writeFileSync(join(tmp, 'i.yaml'), 'hosts:\n  a:\n    address: 127.0.0.1\nsecrets_file: s.yaml\n');
     const lines = await errorsOf(join(tmp, 'i.yaml'));

@@ -1,7 +1,7 @@
 // What the lab writes for LXC, apt and /etc/hosts, checked as text (no containers needed).
+import { tempDir } from '../helpers/tmp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSources } from '../../src/lab/apt-cache.js';
 import { readVarsFile } from '../../src/lab/inventory.js';
@@ -99,7 +99,7 @@ describe('host config', () => {
 });
 
 describe('lab inventory --vars', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'labvars-'));
+  const dir = tempDir('labvars-');
 
   it('reads a flat mapping or one under vars:', () => {
     writeFileSync(join(dir, 'a.yaml'), 'ADMIN_PASS: s3cret\nPORT: 3306\n');

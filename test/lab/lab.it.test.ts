@@ -1,10 +1,10 @@
 // The lab end to end, on its own bridge and subnet (labtst0, 10.99.99.0/24) so a developer's
 // default lab (labbr0, 10.99.0.0/24) is never touched: up from nothing, ssh with host-key
 // verification, names, apt through the cache, snapshot/restore, and purge leaving nothing behind.
+import { tempDir } from '../helpers/tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StackcheckError } from '../../src/error.js';
@@ -24,7 +24,7 @@ const lines: string[] = [];
 const progress = (l: string): void => {
   lines.push(l);
 };
-const work = mkdtempSync(join(tmpdir(), 'labtst-'));
+const work = tempDir('labtst-');
 const specFile = join(work, 'lab.yaml');
 writeFileSync(
   specFile,

@@ -1,7 +1,7 @@
 // The lab spec: defaults, and every bad input named by file and field (exit code 2).
+import { tempDir } from '../helpers/tmp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackcheckError } from '../../src/error.js';
 import { addressVar, defaultSpec, loadSpec, selectHosts, specFromData } from '../../src/lab/spec.js';
@@ -35,7 +35,7 @@ describe('lab spec', () => {
   });
 
   it('reads a YAML spec with its own bridge and subnet', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labspec-'));
+    const dir = tempDir('labspec-');
     const f = join(dir, 'lab.yaml');
     writeFileSync(f, 'name: t1\nbridge: tbr0\nsubnet: 10.77.0.0/24\nhosts:\n  db-node: { address: 10.77.0.5 }\n  hv-2: { address: 10.77.0.6, compute: true }\n');
     const s = loadSpec(f);
@@ -79,7 +79,7 @@ describe('lab spec', () => {
   });
 
   it('points at the line of a YAML syntax error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labspec-'));
+    const dir = tempDir('labspec-');
     const f = join(dir, 'broken.yaml');
     writeFileSync(f, 'name: x\nhosts:\n  db-node: { address: 10.99.0.11\n');
     const e = errorOf(() => loadSpec(f));

@@ -1,8 +1,8 @@
 // The run folder: ids sort by time, state survives a reopen, --resume finds the newest run of a tutorial.
+import { tempDir } from '../helpers/tmp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { newRunId, RunDir, stepHash } from '../../src/runner/run-dir.js';
 import type { ShellStep } from '../../src/runner/types.js';
 
@@ -25,7 +25,7 @@ describe('run folder', () => {
   });
 
   it('records steps, reopens for resume, and finds the latest run of the same tutorial', async () => {
-    const reports = mkdtempSync(join(tmpdir(), 'sc-rd-'));
+    const reports = tempDir('sc-rd-');
     const older = await RunDir.create(reports, { tutorial: '/t/tut.md', inventory: 'inv.yaml' }, '2026-01-01T00-00-00-000Z-aaaa');
     await RunDir.create(reports, { tutorial: '/t/other.md', inventory: 'inv.yaml' }, '2026-01-03T00-00-00-000Z-cccc');
     const newer = await RunDir.create(reports, { tutorial: '/t/tut.md', inventory: 'inv.yaml' }, '2026-01-02T00-00-00-000Z-bbbb');

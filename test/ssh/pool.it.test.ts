@@ -1,8 +1,8 @@
 // The SSH layer against a real OpenSSH server on 127.0.0.1.
+import { tempDir } from '../helpers/tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { SshPool } from '../../src/ssh/pool.js';
 import { remoteCommand, killCommand } from '../../src/ssh/exec.js';
@@ -155,7 +155,7 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
   });
 
   it('a wrong key is an authentication error naming the user and host', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sc-key-'));
+    const dir = tempDir('sc-key-');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
     const inv = inventoryFor(sshd, ['db-node']);
     inv.hosts['db-node']!.keyFile = join(dir, 'other');
@@ -167,7 +167,7 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
   });
 
   it('a changed host key is refused, showing both fingerprints', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sc-kh-'));
+    const dir = tempDir('sc-kh-');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'fake')]);
     const fake = readFileSync(join(dir, 'fake.pub'), 'utf8').split(/\s+/);
     const kh = join(dir, 'known_hosts');
@@ -186,7 +186,7 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
   });
 
   it('an unknown host key is refused without the accept option, and recorded (and logged) with it', async () => {
-    const kh = join(mkdtempSync(join(tmpdir(), 'sc-kh-')), 'known_hosts');
+    const kh = join(tempDir('sc-kh-'), 'known_hosts');
     const refused = new SshPool(inventoryFor(sshd, ['db-node'], { knownHosts: kh }));
     const err = await refused.exec('db-node', 'true').catch((e: unknown) => e);
     await refused.close();
@@ -210,7 +210,7 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
   });
 
   it('accepts a hashed known_hosts entry (ssh-keygen -H)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sc-kh-'));
+    const dir = tempDir('sc-kh-');
     const kh = join(dir, 'known_hosts');
     writeFileSync(kh, `${sshd.knownHostsLine}\n`);
     execFileSync('ssh-keygen', ['-q', '-H', '-f', kh]);
@@ -221,7 +221,7 @@ describe.skipIf(!sshdAvailable())('connection errors', () => {
   });
 
   it('authenticates through an ssh-agent socket', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sc-agent-'));
+    const dir = tempDir('sc-agent-');
     const sock = join(dir, 'agent.sock');
     const started = execFileSync('ssh-agent', ['-a', sock]).toString();
     const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);

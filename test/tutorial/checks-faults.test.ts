@@ -241,18 +241,38 @@ describe('sabotages', () => {
   test('a killed qemu process: qemu.instances names the instance without one', async () => {
     const c = compute();
     const api = role('nova');
-    const name = `stackcheck-qemu-${Date.now().toString(36)}`;
+    // Not named stackcheck-…: qemu.instances leaves the functional checks' own servers alone.
+    const name = `sabotage-qemu-${Date.now().toString(36)}`;
     const boot = await sh(
       api,
       `. /root/admin-openrc; openstack server create --wait --image ${shQuote(e().image)} --flavor ${shQuote(e().flavor)} --network ${shQuote(e().network)} --availability-zone nova:${c} ${name} -f value -c id`,
     );
     const id = boot.stdout.trim().split('\n').pop() ?? '';
     try {
+      // Nova hears of the dead domain from libvirt and stops the instance (SHUTOFF) after a 15 s delay:
+      // the check runs inside that window, as a student's check right after a crash would.
+      const killed = Date.now();
       await sh(c, `pkill -9 -f -- '-uuid ${id}'`);
       const r = await runChecks({ inventory, only: ['qemu.instances'] });
+      const took = Date.now() - killed;
+      expect(took, 'the check ran after Nova had already stopped the instance').toBeLessThan(15_000);
       expect(find(r, 'qemu.instances', c).message).toContain(`instance ${id} (ACTIVE) has 0 qemu processes`);
     } finally {
       await sh(api, `. /root/admin-openrc; openstack server delete --wait ${id} || true`);
+    }
+  });
+
+  test('a qemu process Nova does not know: qemu.instances names the orphan', async () => {
+    const c = compute();
+    const uuid = '5ab07a9e-0000-4000-8000-00000000beef';
+    // A paused (-S) qemu with no disk: an instance Nova lost track of, as after a database restore.
+    await sh(c, `B=$(ls /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-* 2>/dev/null | head -n 1); setsid "$B" -uuid ${uuid} -S -display none -nodefaults -machine none </dev/null >/dev/null 2>&1 & sleep 1; pgrep -f -- '-uuid ${uuid}' >/dev/null`);
+    try {
+      const r = await runChecks({ inventory, only: ['qemu.instances'] });
+      expect(notPassed(r)).toEqual({ [`qemu.instances@${c}`]: 'failed' });
+      expect(find(r, 'qemu.instances', c).message).toContain(`orphaned qemu process for ${uuid} (unknown to Nova)`);
+    } finally {
+      await sh(c, `pkill -9 -f -- '-uuid ${uuid}' || true`);
     }
   });
 });
