@@ -6,10 +6,13 @@ import { CheckBroken, CheckFailure } from '../src/checks/outcome.js';
 const { eachCompute, ctx } = checkSuite();
 
 eachCompute('host.machine-id', (compute) => async (s) => {
-  const r = await s.run(compute, 'cat /etc/machine-id 2>&1; echo "exit=$?"');
-  const id = r.stdout.split('\n')[0]?.trim() ?? '';
-  if (!/^[0-9a-f]{32}$/.test(id)) {
-    throw new CheckFailure(`a 32-hex-digit machine id in /etc/machine-id on ${compute}`, id === '' ? 'an empty file' : `"${id.slice(0, 60)}"`, [s.commandEvidence(r)]);
+  const r = await s.run(compute, 'if [ -e /etc/machine-id ]; then printf "ID=%s\\n" "$(head -c 200 /etc/machine-id | tr -d "\\n")"; else echo MISSING; fi');
+  const line = r.stdout.split('\n').find((l) => l.startsWith('ID=') || l === 'MISSING');
+  if (line === undefined) throw new CheckBroken(`cannot read /etc/machine-id on ${compute}`, [s.commandEvidence(r)]);
+  const id = line === 'MISSING' ? undefined : line.slice(3).trim();
+  if (id === undefined || !/^[0-9a-f]{32}$/.test(id)) {
+    const found = id === undefined ? 'no such file' : id === '' ? 'an empty file' : `"${id.slice(0, 60)}"`;
+    throw new CheckFailure(`a 32-hex-digit machine id in /etc/machine-id on ${compute}`, found, [s.commandEvidence(r)]);
   }
 }, { always: true });
 

@@ -22,7 +22,7 @@ export interface PlanJsonStep {
 
 /** The document `plan --json` prints. */
 export interface PlanJson {
-  stages: Array<{ id: string; title: string; checks: string[]; steps: PlanJsonStep[] }>;
+  stages: Array<{ id: string; title: string; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
 }
 
 export function registerPlan(program: Command): void {
@@ -68,6 +68,7 @@ export function toJson(tutorial: Tutorial, withFile: boolean): PlanJson {
       id: stage.id,
       title: stage.title,
       checks: stage.checks,
+      ...(stage.after ? { after: stage.after.ids } : {}),
       steps: stage.steps.map((step): PlanJsonStep => {
         const base = { host: step.host, kind: step.kind, line: step.loc.line, ...(withFile ? { file: step.loc.file } : {}) };
         if (step.kind === 'file') return { ...base, path: step.path };
@@ -125,6 +126,7 @@ function toText(shown: Tutorial, original: Tutorial, isFolder: boolean, inventor
   shown.stages.forEach((stage, i) => {
     out.push('');
     out.push(`${pc.bold(`${i + 1}. ${stage.title}`)}  ${pc.dim(`[${stage.id}]`)}`);
+    if (stage.after) out.push(`   after: ${stage.after.ids.join(', ')} ${pc.dim('(may run beside other stages with run --jobs)')}`);
     if (stage.checks.length > 0) out.push(`   checks: ${stage.checks.join(', ')}`);
     if (stage.steps.length === 0) out.push(pc.dim('   (no steps)'));
     for (const step of stage.steps) {

@@ -35,17 +35,32 @@ export interface RunCommandOptions {
   acceptNewHostKeys?: boolean;
   reports: string;
   color?: boolean;
+  /** Stages side by side at most (`--jobs`, as typed). */
+  jobs?: string;
 }
 
 // Check --from / --only against the tutorial's stage ids (input error, exit 2).
-export function checkStageArgs(plan: Plan, opts: Pick<RunCommandOptions, 'from' | 'only'>): void {
+export function checkStageArgs(tutorial: Tutorial, opts: Pick<RunCommandOptions, 'from' | 'only'>): void {
   if (opts.from && opts.only) throw new StackcheckError('E_ARGS', 'use either --from or --only, not both');
-  const ids = plan.tutorial.stages.map((s) => s.id);
+  const ids = tutorial.stages.map((s) => s.id);
   for (const [flag, id] of [['--from', opts.from], ['--only', opts.only]] as const) {
     if (id !== undefined && !ids.includes(id)) {
-      throw new StackcheckError('E_ARGS', `${flag} ${id}: no such stage in ${plan.tutorial.source}`, { hint: `stages are: ${ids.join(', ')}` });
+      throw new StackcheckError('E_ARGS', `${flag} ${id}: no such stage in ${tutorial.source}`, { hint: `stages are: ${ids.join(', ')}` });
     }
   }
+}
+
+/** Most stages side by side: a run is bounded by the hosts' cores, not by ours. */
+export const MAX_JOBS = 8;
+
+// --jobs N: a whole number from 1 to MAX_JOBS (input error, exit 2).
+export function parseJobs(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_JOBS) {
+    throw new StackcheckError('E_ARGS', `--jobs ${value}: expected a whole number from 1 to ${MAX_JOBS} (stages run side by side where the tutorial's after comments allow)`);
+  }
+  return n;
 }
 
 // The command line that resumes this run (shown after a failure).
@@ -54,6 +69,7 @@ export function resumeCommandFor(tutorial: string, opts: RunCommandOptions): str
   if (opts.secrets) parts.push('--secrets', opts.secrets);
   if (opts.reports !== 'reports') parts.push('--reports', opts.reports);
   if (opts.only) parts.push('--only', opts.only);
+  if (opts.jobs && opts.jobs !== '1') parts.push('--jobs', opts.jobs);
   parts.push('--resume');
   return parts.map((p) => (/^[\w./@:=+-]+$/.test(p) ? p : shQuote(p))).join(' ');
 }
@@ -117,6 +133,8 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
   const tutorial = await parseTutorial(tutorialPath);
   validateStageChecks(tutorial);
   if (opts.runDir && !opts.resume) throw new StackcheckError('E_ARGS', '--run-dir is for --resume (it names the run folder to continue)');
+  checkStageArgs(tutorial, opts);
+  parseJobs(opts.jobs);
   const reporterOpts = { resumeCommand: '', ...(opts.color !== undefined ? { color: opts.color } : {}) };
   const unsubscribe = terminalReporter(bus, reporterOpts);
   try {
@@ -130,7 +148,6 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     reporterOpts.resumeCommand = resumeCommandFor(tutorialPath, withInventory);
     const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
     const plan = resolvePlan(tutorial, inventory);
-    checkStageArgs(plan, opts);
     return await execute(plan, withInventory, bus);
   } finally {
     unsubscribe();
@@ -188,6 +205,7 @@ async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus): Prom
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
+      jobs: parseJobs(opts.jobs),
       afterStage: stageChecker(inventory, tutorial, runDir, reports, color),
     });
   } finally {
@@ -215,6 +233,7 @@ export function registerRun(program: Command): void {
     .option('--resume', 'continue the latest run of this tutorial, skipping steps already completed unchanged')
     .option('--run-dir <dir>', 'with --resume: the run folder to continue (default: the latest for this tutorial)')
     .option('--dry-run', 'show the steps that would run; touch no host')
+    .option('-j, --jobs <n>', 'run up to N stages side by side where the tutorial allows it (<!-- after: … --> comments); steps on one host never overlap (default 1)')
     .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (they are logged)')
     .option('--reports <dir>', 'where run folders go', 'reports')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')

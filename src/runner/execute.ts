@@ -8,6 +8,8 @@ import { applyFile } from './apply-file.js';
 import { runOnHost } from './remote.js';
 import { newRunId, stepHash, type RunDir } from './run-dir.js';
 import { clearShellState } from './shell-state.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { readyStages, stageNeeds } from './schedule.js';
 import type { Plan, ShellStep, Stage, Step } from './types.js';
 
 export interface ExecuteOptions {
@@ -34,6 +36,11 @@ export interface ExecuteOptions {
    * `ok: false` fails the run there, as a failed step would.
    */
   afterStage?: (stage: Stage) => Promise<{ ok: boolean; message?: string }>;
+  /**
+   * Stages run side by side at most (default 1: the tutorial's order). A stage starts once the stages it
+   * needs (`<!-- after: … -->`, else all earlier ones) have finished; steps on one host never overlap.
+   */
+  jobs?: number;
 }
 
 export interface RunOutcome {
@@ -136,50 +143,85 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
     results.push({ stepId: step.id, host: step.host, status: 'skipped', exitCode: null, timedOut: false, durationMs: 0, stdout: '', stderr: '', attempts: 0, message: reason });
   };
 
-  try {
-    for (const stage of plan.tutorial.stages) {
-      if (failed) break;
-      const stageStart = performance.now();
-      // Events carry the stage with its steps: reporters get the redacted copy.
-      const shownStage: Stage = { ...stage, steps: stage.steps.map((st) => redactStep(st, redactor)) };
-      if (!selected.has(stage.id)) {
-        for (const step of stage.steps) skip(step, opts.only ? `not selected (--only ${opts.only})` : `before --from ${opts.from ?? ''}`);
-        bus.emit({ kind: 'stage-end', stage: shownStage, status: 'skipped', durationMs: 0 });
+  // One step at a time per host (as a student with one terminal per host), and one stage's checks at a time.
+  const hostLocks = new Map<string, LimitFunction>();
+  const onHost = (host: string): LimitFunction => {
+    let l = hostLocks.get(host);
+    if (!l) hostLocks.set(host, (l = pLimit(1)));
+    return l;
+  };
+  const checksLock = pLimit(1);
+
+  // A stage's steps in order, then its checks; a failure is recorded in `failed` / `failedChecks`.
+  const runStage = async (stage: Stage): Promise<void> => {
+    const stageStart = performance.now();
+    // Events carry the stage with its steps: reporters get the redacted copy.
+    const shownStage: Stage = { ...stage, steps: stage.steps.map((st) => redactStep(st, redactor)) };
+    if (!selected.has(stage.id)) {
+      for (const step of stage.steps) skip(step, opts.only ? `not selected (--only ${opts.only})` : `before --from ${opts.from ?? ''}`);
+      bus.emit({ kind: 'stage-end', stage: shownStage, status: 'skipped', durationMs: 0 });
+      return;
+    }
+    bus.emit({ kind: 'stage-start', stage: shownStage });
+    let stageFailed = false;
+    for (const step of stage.steps) {
+      const shown = redactStep(step, redactor);
+      const hash = stepHash(shown, plan.inventory.hosts[step.host]);
+      if (opts.resume && opts.runDir?.completed(step.id, hash)) {
+        skip(step, 'completed in an earlier attempt of this run (--resume)');
         continue;
       }
-      bus.emit({ kind: 'stage-start', stage: shownStage });
-      for (const step of stage.steps) {
-        const shown = redactStep(step, redactor);
-        const hash = stepHash(shown, plan.inventory.hosts[step.host]);
-        if (opts.resume && opts.runDir?.completed(step.id, hash)) {
-          skip(step, 'completed in an earlier attempt of this run (--resume)');
-          continue;
-        }
-        if (opts.dryRun || !pool) {
-          skip(step, 'dry run');
-          continue;
-        }
-        if (opts.signal?.aborted) {
-          skip(step, 'run interrupted');
-          continue;
-        }
-        used.set(`${step.host}\0${step.root}\0${step.user ?? ''}`, { role: step.host, root: step.root, ...(step.user ? { user: step.user } : {}) });
-        const { result, log } = await runWithRetries(pool, step, shown, runId, opts, redactor);
-        bus.emit({ kind: 'step-end', step: shown, result });
-        results.push(result);
-        await opts.runDir?.recordStep(step, result, hash, log);
-        if (result.status === 'failed') {
-          failed = { step: shown, result };
-          break;
+      if (opts.dryRun || !pool) {
+        skip(step, 'dry run');
+        continue;
+      }
+      if (opts.signal?.aborted) {
+        skip(step, 'run interrupted');
+        continue;
+      }
+      used.set(`${step.host}\0${step.root}\0${step.user ?? ''}`, { role: step.host, root: step.root, ...(step.user ? { user: step.user } : {}) });
+      const { result, log } = await onHost(step.host)(() => runWithRetries(pool, step, shown, runId, opts, redactor));
+      bus.emit({ kind: 'step-end', step: shown, result });
+      results.push(result);
+      await opts.runDir?.recordStep(step, result, hash, log);
+      if (result.status === 'failed') {
+        failed ??= { step: shown, result };
+        stageFailed = true;
+        break;
+      }
+    }
+    // The stage's checks run once its steps have all passed; failing checks stop the run like a failed step.
+    let checksFailed = false;
+    if (!stageFailed && !opts.dryRun && opts.afterStage && !opts.signal?.aborted) {
+      const verdict = await checksLock(() => (opts.afterStage as NonNullable<ExecuteOptions['afterStage']>)(shownStage));
+      if (!verdict.ok) {
+        checksFailed = true;
+        failedChecks ??= { stage: stage.id, message: verdict.message ?? `checks after stage ${stage.id} failed` };
+      }
+    }
+    bus.emit({ kind: 'stage-end', stage: shownStage, status: stageFailed || checksFailed ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
+  };
+
+  try {
+    // Stages start as soon as what they need has finished, up to `jobs` at once; after a failure none starts,
+    // the running ones finish, and the stages never started are not reported (as after a sequential stop).
+    const stages = plan.tutorial.stages;
+    const needs = stageNeeds(stages);
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    const begun = new Set<string>();
+    const finished = new Set<string>();
+    const running = new Map<string, Promise<string>>();
+    for (;;) {
+      if (!failed && !failedChecks) {
+        for (const stage of readyStages(stages, needs, begun, finished, jobs - running.size)) {
+          begun.add(stage.id);
+          running.set(stage.id, runStage(stage).then(() => stage.id));
         }
       }
-      // The stage's checks run once its steps have all passed; failing checks stop the run like a failed step.
-      if (!failed && !opts.dryRun && opts.afterStage && !opts.signal?.aborted) {
-        const verdict = await opts.afterStage(shownStage);
-        if (!verdict.ok) failedChecks = { stage: stage.id, message: verdict.message ?? `checks after stage ${stage.id} failed` };
-      }
-      bus.emit({ kind: 'stage-end', stage: shownStage, status: failed || failedChecks ? 'failed' : 'passed', durationMs: Math.round(performance.now() - stageStart) });
-      if (failedChecks) break;
+      if (running.size === 0) break;
+      const id = await Promise.race(running.values());
+      running.delete(id);
+      finished.add(id);
     }
     const status = failed || failedChecks ? 'failed' : 'passed';
     // A finished run leaves no exported secrets behind in the remote state files.

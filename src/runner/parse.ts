@@ -18,6 +18,7 @@ export const TUTORIAL_EXTENSIONS = ['.md', '.markdown', '.rst'];
 export type Block =
   | { kind: 'heading'; level: number; title: string; line: number }
   | { kind: 'checks'; ids: string[]; line: number }
+  | { kind: 'after'; ids: string[]; line: number }
   | { kind: 'code'; info: string | undefined; lines: SourceLine[]; line: number };
 
 /** A step before it is numbered within its stage. */
@@ -47,6 +48,7 @@ export async function parseTutorial(path: string): Promise<Tutorial> {
     if (index === 0) title = doc.title;
     stages.push(...doc.stages);
   }
+  checkAfter(stages, ctx);
   if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
   return { source: path, ...(title !== undefined ? { title } : {}), stages, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
@@ -77,6 +79,7 @@ async function tutorialFiles(path: string): Promise<string[]> {
 export function parseMarkdown(text: string, file: string): { title?: string; stages: Stage[]; warnings?: Tutorial['warnings'] } {
   const ctx: ParseContext = { usedIds: new Set(), errors: [], warnings: [] };
   const doc = parseDocument(text, file, ctx);
+  checkAfter(doc.stages, ctx);
   if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
   return { ...doc, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
@@ -98,7 +101,7 @@ function withoutFrontMatter(text: string): string {
 }
 
 const md = new MarkdownIt({ html: true });
-const CHECKS_COMMENT = /<!--\s*(checks?)\s*:([\s\S]*?)-->/g;
+const CHECKS_COMMENT = /<!--\s*(checks?|after)\s*:([\s\S]*?)-->/g;
 const CHECK_ID = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 // markdown-it tokens → the blocks that matter: headings, `<!-- checks: … -->` comments, code blocks.
@@ -141,7 +144,7 @@ function inlineText(token: Token | undefined): string {
     .trim();
 }
 
-// `<!-- checks: a.b, c.d -->` comments inside an HTML block or paragraph, at their own line.
+// `<!-- checks: a.b, c.d -->` and `<!-- after: stage-id, … -->` comments inside an HTML block or paragraph, at their own line.
 function checksIn(content: string, firstLine: number, file: string, ctx: ParseContext): Block[] {
   const blocks: Block[] = [];
   for (const m of content.matchAll(CHECKS_COMMENT)) {
@@ -154,6 +157,11 @@ function checksIn(content: string, firstLine: number, file: string, ctx: ParseCo
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
+    if (m[1] === 'after') {
+      if (ids.length === 0) ctx.errors.push(err('E_TUTORIAL', file, line, 'after comment names no stage: write e.g. <!-- after: keystone-on-auth-node --> (stage ids as `stackcheck plan` shows them)'));
+      else blocks.push({ kind: 'after', ids, line });
+      continue;
+    }
     if (ids.length === 0) {
       ctx.errors.push(err('E_TUTORIAL', file, line, 'checks comment lists no checks: write e.g. <!-- checks: mysql.server, keystone.catalog -->'));
       continue;
@@ -200,6 +208,10 @@ function toStages(blocks: Block[], file: string, ctx: ParseContext): { title?: s
     } else if (block.kind === 'checks') {
       current ??= open(implicit.title, implicit.line);
       for (const id of block.ids) if (!current.checks.includes(id)) current.checks.push(id);
+    } else if (block.kind === 'after') {
+      current ??= open(implicit.title, implicit.line);
+      if (current.after) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already has an after comment: list every stage it needs in one`));
+      else current.after = { ids: block.ids, line: block.line };
     } else {
       const steps = stepsOf(block, file, ctx);
       if (steps.length === 0) continue;
@@ -211,6 +223,29 @@ function toStages(blocks: Block[], file: string, ctx: ParseContext): { title?: s
     stage.steps = (draftSteps.get(stage) ?? []).map((s, n) => ({ ...s, id: `${stage.id}/${n + 1}`, stage: stage.id }) as Step);
   }
   return { ...(title !== undefined ? { title } : {}), stages };
+}
+
+// Every stage an `after` comment names must come earlier in the tutorial (a student reads it in order).
+function checkAfter(stages: Stage[], ctx: ParseContext): void {
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    for (const id of stage.after?.ids ?? []) {
+      if (seen.has(id)) continue;
+      const later = stages.some((s) => s.id === id);
+      const where = stage.after?.line ?? stage.loc.line;
+      ctx.errors.push(
+        err(
+          'E_TUTORIAL',
+          stage.loc.file,
+          where,
+          later
+            ? `stage "${stage.id}" comes after "${id}" in its after comment, but "${id}" comes later in the tutorial (or is this stage): a stage can only wait for earlier ones`
+            : `after: no stage "${id}" before this one; earlier stages: ${[...seen].join(', ') || '(none)'}`,
+        ),
+      );
+    }
+    seen.add(stage.id);
+  }
 }
 
 /** A stable id from a heading: lower case, letters and digits, words joined by `-`. */

@@ -59,6 +59,11 @@ export interface Stage {
   title: string;
   /** Check ids declared with `<!-- checks: a.b, c.d -->`. */
   checks: string[];
+  /**
+   * `<!-- after: a, b -->`: the earlier stages this one needs. Without it a stage needs every stage before it;
+   * with it, the runner may run it beside other stages (`run --jobs N`).
+   */
+  after?: { ids: string[]; line: number };
   steps: Step[];
   loc: Location;
 }

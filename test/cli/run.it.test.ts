@@ -148,6 +148,10 @@ describe.skipIf(!sshdAvailable())('stackcheck run (built CLI) against a real ssh
       expect(badStage.stderr).toContain('--from nope: no such stage');
       expect(badStage.stderr).toContain('prepare, configure, verify');
 
+      const badJobs = await cli(['run', FIXTURE, '--inventory', inventory('jobs', { port }), '--jobs', '0', ...secrets], tmp);
+      expect(badJobs.code).toBe(2);
+      expect(badJobs.stderr).toContain('--jobs 0: expected a whole number from 1 to 8');
+
       // (without --dry-run, no inventory means the local lab; a dry run has nothing to target)
       const noInv = await cli(['run', FIXTURE, '--dry-run'], tmp);
       expect(noInv.code).toBe(2);

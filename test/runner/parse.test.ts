@@ -196,6 +196,29 @@ describe('stages and checks', () => {
   });
 });
 
+describe('after comments (stages that may run side by side)', () => {
+  it('a stage keeps the earlier stages it names; a stage without one has none recorded', () => {
+    const doc = ['## Keystone', '    root@auth:~# true', '## Glance', '<!-- after: keystone -->', '    root@img:~# true', '## Nova', 'Needs Keystone only. <!-- after: keystone -->', '## Last'].join('\n');
+    const { stages } = parseMarkdown(doc, 't.md');
+    expect(stages.map((s) => [s.id, s.after?.ids ?? null, s.after?.line ?? null])).toEqual([
+      ['keystone', null, null],
+      ['glance', ['keystone'], 4],
+      ['nova', ['keystone'], 7],
+      ['last', null, null],
+    ]);
+  });
+
+  it('names an unknown or later stage, an empty list and a second comment, each at its line', () => {
+    const doc = ['## A', '<!-- after: b -->', '## B', '<!-- after: nowhere, a -->', '## C', '<!-- after: -->', '## D', '<!-- after: a -->', '<!-- after: b -->'].join('\n');
+    expect(errorsOf(doc)).toEqual([
+      't.md:6: after comment names no stage: write e.g. <!-- after: keystone-on-auth-node --> (stage ids as `stackcheck plan` shows them)',
+      't.md:9: stage "d" already has an after comment: list every stage it needs in one',
+      't.md:2: stage "a" comes after "b" in its after comment, but "b" comes later in the tutorial (or is this stage): a stage can only wait for earlier ones',
+      't.md:4: after: no stage "nowhere" before this one; earlier stages: a',
+    ]);
+  });
+});
+
 describe('annotated fences', () => {
   it('reads shell and file blocks with their options', async () => {
     const t = await parseTutorial(fixture('tutorials/annotated.md'));

@@ -153,7 +153,7 @@ describe('sabotages', () => {
 
   test('a wrong RabbitMQ password in nova.conf on the compute host: nova.config names it', async () => {
     const c = compute();
-    await sh(c, "cp /etc/nova/nova.conf /root/nova.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' /etc/nova/nova.conf");
+    await sh(c, "cp -p /etc/nova/nova.conf /root/nova.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' /etc/nova/nova.conf");
     try {
       const r = await runChecks({ inventory, only: ['nova.config'] });
       expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
@@ -165,7 +165,7 @@ describe('sabotages', () => {
 
   test('a wrong database password in glance-api.conf: glance.config names it', async () => {
     const host = role('glance');
-    await sh(host, "cp /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection *= *mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
+    await sh(host, "cp -p /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection *= *mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
     try {
       const r = await runChecks({ inventory, only: ['glance.config'] });
       expect(find(r, 'glance.config').message).toContain('[database] connection has a password that differs from GLANCE_DBPASS');
@@ -180,7 +180,8 @@ describe('sabotages', () => {
     await sh(host, '. /root/admin-openrc; openstack role remove --project service --user nova admin');
     try {
       const r = await runChecks({ inventory, only: ['keystone.nova-user'] });
-      expect(find(r, 'keystone.nova-user').message).toMatch(/nova has no role on project service/);
+      // The tutorial also gives nova the service role (for service tokens): the token comes, without admin.
+      expect(find(r, 'keystone.nova-user').message).toMatch(/^expected nova to have the admin role on project service, found roles: (?!.*\badmin\b).*\bservice\b/);
     } finally {
       await sh(host, '. /root/admin-openrc; openstack role add --project service --user nova admin');
     }
@@ -212,9 +213,36 @@ describe('sabotages', () => {
     }
   });
 
+  test('the floating pool deleted: neutron.floating-pool says there is none', async () => {
+    const range = e().floatingRange;
+    if (!range) throw new Error('the inventory sets no FLOATING_IP_START / FLOATING_IP_END');
+    const host = role('neutron');
+    const subnet = `$(openstack subnet list --network ${e().externalNetwork} -f value -c ID | head -n 1)`;
+    await sh(host, `. /root/admin-openrc; openstack subnet set --no-allocation-pool ${subnet}`);
+    try {
+      const r = await runChecks({ inventory, only: ['neutron.floating-pool', 'neutron.networks'] });
+      expect(notPassed(r)).toEqual({ 'neutron.floating-pool@deployment': 'failed' });
+      expect(find(r, 'neutron.floating-pool').message).toBe(`expected floating pool ${range.start}-${range.end} on ${e().externalNetwork}, found no allocation pool`);
+    } finally {
+      await sh(host, `. /root/admin-openrc; openstack subnet set --allocation-pool start=${range.start},end=${range.end} ${subnet}`);
+    }
+  });
+
+  test('a wrong RabbitMQ host in neutron.conf: neutron.config names the host it points at', async () => {
+    const host = role('neutron');
+    await sh(host, "cp -p /etc/neutron/neutron.conf /root/neutron.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^@]+@)[^:/]+#\\1mq-sabotaged.invalid#' /etc/neutron/neutron.conf");
+    try {
+      const r = await runChecks({ inventory, only: ['neutron.config'] });
+      expect(notPassed(r)).toEqual({ [`neutron.config@${host}`]: 'failed' });
+      expect(find(r, 'neutron.config', host).message).toMatch(/\[DEFAULT\] transport_url points at host mq-sabotaged\.invalid, not \S+/);
+    } finally {
+      await sh(host, 'mv /root/neutron.conf.stackcheck /etc/neutron/neutron.conf');
+    }
+  });
+
   test('an empty /etc/machine-id on the compute host: host.machine-id fails', async () => {
     const c = compute();
-    await sh(c, 'cp /etc/machine-id /root/machine-id.stackcheck && : > /etc/machine-id');
+    await sh(c, 'cp -p /etc/machine-id /root/machine-id.stackcheck && : > /etc/machine-id');
     try {
       const r = await runChecks({ inventory, only: ['host.machine-id'] });
       expect(find(r, 'host.machine-id', c).message).toBe(`expected a 32-hex-digit machine id in /etc/machine-id on ${c}, found an empty file`);
@@ -252,7 +280,8 @@ describe('sabotages', () => {
       // Nova hears of the dead domain from libvirt and stops the instance (SHUTOFF) after a 15 s delay:
       // the check runs inside that window, as a student's check right after a crash would.
       const killed = Date.now();
-      await sh(c, `pkill -9 -f -- '-uuid ${id}'`);
+      // ([-]uuid: a pattern that does not match the shell running pkill itself)
+      await sh(c, `pkill -9 -f -- '[-]uuid ${id}'`);
       const r = await runChecks({ inventory, only: ['qemu.instances'] });
       const took = Date.now() - killed;
       expect(took, 'the check ran after Nova had already stopped the instance').toBeLessThan(15_000);
@@ -266,13 +295,13 @@ describe('sabotages', () => {
     const c = compute();
     const uuid = '5ab07a9e-0000-4000-8000-00000000beef';
     // A paused (-S) qemu with no disk: an instance Nova lost track of, as after a database restore.
-    await sh(c, `B=$(ls /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-* 2>/dev/null | head -n 1); setsid "$B" -uuid ${uuid} -S -display none -nodefaults -machine none </dev/null >/dev/null 2>&1 & sleep 1; pgrep -f -- '-uuid ${uuid}' >/dev/null`);
+    await sh(c, `B=$(ls /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-* 2>/dev/null | head -n 1); setsid "$B" -uuid ${uuid} -S -display none -nodefaults -machine none </dev/null >/dev/null 2>&1 & sleep 1; pgrep -f -- '[-]uuid ${uuid}' >/dev/null`);
     try {
       const r = await runChecks({ inventory, only: ['qemu.instances'] });
       expect(notPassed(r)).toEqual({ [`qemu.instances@${c}`]: 'failed' });
       expect(find(r, 'qemu.instances', c).message).toContain(`orphaned qemu process for ${uuid} (unknown to Nova)`);
     } finally {
-      await sh(c, `pkill -9 -f -- '-uuid ${uuid}' || true`);
+      await sh(c, `pkill -9 -f -- '[-]uuid ${uuid}' || true`);
     }
   });
 });
