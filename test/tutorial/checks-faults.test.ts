@@ -2,6 +2,8 @@
 // the course's sabotages (injected over SSH, then undone) fails exactly the checks that should fail, naming the
 // cause. Target: the inventory in $STACKCHECK_TEST_INVENTORY, else the lab's (after `stackcheck run tutorial`).
 // Runs in the `tutorial` project, after the tutorial has built the lab.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { inventoryPath } from '../../src/lab/inventory.js';
@@ -64,6 +66,15 @@ describe('on the deployment the tutorial built', () => {
   test('every read-only check passes', async () => {
     const results = await runChecks({ inventory });
     expect(notPassed(results)).toEqual({});
+  });
+
+  test('`stackcheck check` (the command an operator types) passes every check and exits 0', async () => {
+    const cli = resolve(import.meta.dirname, '../../dist/src/cli.js');
+    const r = spawnSync(process.execPath, [cli, 'check', '--inventory', inventory.file, '--functional'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 900_000 });
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    expect(last, r.stdout + r.stderr).toMatch(/^(\d+) checks: \1 passed, 0 failed, 0 broken, 0 skipped$/);
+    expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(60);
+    expect(r.status).toBe(0);
   });
 
   test('the functional checks pass and leave nothing behind', async () => {
