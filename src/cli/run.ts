@@ -134,7 +134,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
   validateStageChecks(tutorial);
   if (opts.runDir && !opts.resume) throw new StackcheckError('E_ARGS', '--run-dir is for --resume (it names the run folder to continue)');
   checkStageArgs(tutorial, opts);
-  parseJobs(opts.jobs);
+  const jobs = parseJobs(opts.jobs);
   const reporterOpts = { resumeCommand: '', ...(opts.color !== undefined ? { color: opts.color } : {}) };
   const unsubscribe = terminalReporter(bus, reporterOpts);
   try {
@@ -148,14 +148,14 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     reporterOpts.resumeCommand = resumeCommandFor(tutorialPath, withInventory);
     const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
     const plan = resolvePlan(tutorial, inventory);
-    return await execute(plan, withInventory, bus);
+    return await execute(plan, withInventory, bus, jobs);
   } finally {
     unsubscribe();
   }
 }
 
 // Execute a validated plan with its run folder, reports and stage checks.
-async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus): Promise<number> {
+async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus, jobs: number): Promise<number> {
   const { tutorial, inventory } = plan;
   const redactor = new Redactor(plan.secrets);
   const color = opts.color ?? (!!process.stdout.isTTY && !process.env.NO_COLOR);
@@ -205,7 +205,7 @@ async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus): Prom
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
-      jobs: parseJobs(opts.jobs),
+      jobs,
       afterStage: stageChecker(inventory, tutorial, runDir, reports, color),
     });
   } finally {

@@ -192,8 +192,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
     }
     // The stage's checks run once its steps have all passed; failing checks stop the run like a failed step.
     let checksFailed = false;
-    if (!stageFailed && !opts.dryRun && opts.afterStage && !opts.signal?.aborted) {
-      const verdict = await checksLock(() => (opts.afterStage as NonNullable<ExecuteOptions['afterStage']>)(shownStage));
+    const { afterStage } = opts;
+    if (!stageFailed && !opts.dryRun && afterStage && !opts.signal?.aborted) {
+      const verdict = await checksLock(() => afterStage(shownStage));
       if (!verdict.ok) {
         checksFailed = true;
         failedChecks ??= { stage: stage.id, message: verdict.message ?? `checks after stage ${stage.id} failed` };

@@ -26,6 +26,18 @@ async function sh(role: string, script: string): Promise<ExecResult> {
   return r;
 }
 
+// Change a file on a role's host (a shell command) while `fn` runs, then put the original back: the backup
+// keeps owner and mode, so a service restarted later can still read its config.
+async function withFileChanged<T>(role: string, path: string, change: string, fn: () => Promise<T>): Promise<T> {
+  const backup = `/root/${path.split('/').pop() ?? 'file'}.stackcheck`;
+  await sh(role, `cp -p ${path} ${backup} && ${change}`);
+  try {
+    return await fn();
+  } finally {
+    await sh(role, `mv ${backup} ${path}`);
+  }
+}
+
 function notPassed(results: CheckResult[]): Record<string, string> {
   return Object.fromEntries(results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => [`${r.id}@${r.host}`, r.status]));
 }
@@ -164,26 +176,22 @@ describe('sabotages', () => {
 
   test('a wrong RabbitMQ password in nova.conf on the compute host: nova.config names it', async () => {
     const c = compute();
-    await sh(c, "cp -p /etc/nova/nova.conf /root/nova.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' /etc/nova/nova.conf");
-    try {
+    const conf = '/etc/nova/nova.conf';
+    await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf}`, async () => {
       const r = await runChecks({ inventory, only: ['nova.config'] });
       expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
       expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
-    } finally {
-      await sh(c, 'mv /root/nova.conf.stackcheck /etc/nova/nova.conf');
-    }
+    });
   });
 
   test('a wrong database password in glance-api.conf: glance.config names it', async () => {
     const host = role('glance');
-    await sh(host, "cp -p /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection *= *mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
-    try {
+    const conf = '/etc/glance/glance-api.conf';
+    await withFileChanged(host, conf, `sed -i -E 's#^(connection *= *mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' ${conf}`, async () => {
       const r = await runChecks({ inventory, only: ['glance.config'] });
       expect(find(r, 'glance.config').message).toContain('[database] connection has a password that differs from GLANCE_DBPASS');
       expect(JSON.stringify(r)).not.toContain('sabotaged');
-    } finally {
-      await sh(host, 'mv /root/glance-api.conf.stackcheck /etc/glance/glance-api.conf');
-    }
+    });
   });
 
   test('the admin role removed from nova: keystone.nova-user says so', async () => {
@@ -241,25 +249,20 @@ describe('sabotages', () => {
 
   test('a wrong RabbitMQ host in neutron.conf: neutron.config names the host it points at', async () => {
     const host = role('neutron');
-    await sh(host, "cp -p /etc/neutron/neutron.conf /root/neutron.conf.stackcheck && sed -i -E 's#^(transport_url *= *rabbit://[^@]+@)[^:/]+#\\1mq-sabotaged.invalid#' /etc/neutron/neutron.conf");
-    try {
+    const conf = '/etc/neutron/neutron.conf';
+    await withFileChanged(host, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^@]+@)[^:/]+#\\1mq-sabotaged.invalid#' ${conf}`, async () => {
       const r = await runChecks({ inventory, only: ['neutron.config'] });
       expect(notPassed(r)).toEqual({ [`neutron.config@${host}`]: 'failed' });
       expect(find(r, 'neutron.config', host).message).toMatch(/\[DEFAULT\] transport_url points at host mq-sabotaged\.invalid, not \S+/);
-    } finally {
-      await sh(host, 'mv /root/neutron.conf.stackcheck /etc/neutron/neutron.conf');
-    }
+    });
   });
 
   test('an empty /etc/machine-id on the compute host: host.machine-id fails', async () => {
     const c = compute();
-    await sh(c, 'cp -p /etc/machine-id /root/machine-id.stackcheck && : > /etc/machine-id');
-    try {
+    await withFileChanged(c, '/etc/machine-id', ': > /etc/machine-id', async () => {
       const r = await runChecks({ inventory, only: ['host.machine-id'] });
       expect(find(r, 'host.machine-id', c).message).toBe(`expected a 32-hex-digit machine id in /etc/machine-id on ${c}, found an empty file`);
-    } finally {
-      await sh(c, 'cp /root/machine-id.stackcheck /etc/machine-id');
-    }
+    });
   });
 
   test('a full instances directory: host.instances-space fails naming the free space', async () => {
