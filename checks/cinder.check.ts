@@ -4,7 +4,7 @@ import { checkSuite } from '../src/checks/define.js';
 import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
-import { sameHost, serviceHost, stageReached } from '../src/checks/expect.js';
+import { sameHost, serviceHost } from '../src/checks/expect.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { createVolume, deleteVolume, getVolume, listCinderServices } from '../src/openstack/cinder.js';
 import { attachVolume, createServer, deleteServer, detachVolume, findFlavor, getServer, heartbeatAge } from '../src/openstack/nova.js';
@@ -86,7 +86,7 @@ check(
 );
 
 // cinder-volume's host is configured by its own stage (LVM, or the lab's Ceph variant) after the API's.
-const configRoles = stageReached('cinder-volume', ctx.stage) ? [api, vol] : [api];
+const configRoles = expected.installed.has('cinder-volume') ? [api, vol] : [api];
 for (const role of [...new Set(configRoles)]) {
   check('cinder.config', role, async (s) => {
     const c = serviceConfig(expected, 'cinder');

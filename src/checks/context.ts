@@ -10,8 +10,13 @@ export interface CheckContext {
   selected: string[];
   /** Run mutating checks (create a server, upload an image…); they clean up even when they fail. */
   functional: boolean;
-  /** The tutorial stage just finished, when run by `stackcheck run` (limits what is expected). */
+  /** The tutorial stage just finished, when run by `stackcheck run` (recorded in results and reports). */
   stage?: string;
+  /**
+   * Install keys of what the deployment holds (the `<!-- installs: … -->` of the stages run so far): only these
+   * services are expected. Absent: a complete deployment.
+   */
+  installed?: string[];
   /** How many check files the run has (the last one to finish closes the shared clients). */
   files: number;
   /** allure-vitest is set up: label and attach in Allure too. */

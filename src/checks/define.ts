@@ -72,7 +72,7 @@ export interface CheckSuite {
 export function checkSuite(): CheckSuite {
   const ctx = inject('stackcheck');
   if (!ctx) throw new Error('no stackcheck context: check files run through runChecks (stackcheck check), not plain vitest');
-  const expected = expectedFor(ctx.inventory, ctx.stage);
+  const expected = expectedFor(ctx.inventory, ctx.installed);
   const redactor = redactorFor(ctx.inventory);
   let session: CheckSession | undefined;
   beforeAll(() => {

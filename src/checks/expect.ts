@@ -14,9 +14,12 @@ export const DEFAULT_ROLES = {
 
 export type ServiceName = 'keystone' | 'glance' | 'placement' | 'nova' | 'neutron' | 'cinder' | 'horizon';
 
-/** Tutorial stages in order; a check run "after stage S" expects only what stages up to S install. */
-export const STAGE_ORDER = [
-  'overview',
+/**
+ * What a tutorial stage may declare it installs (`<!-- installs: … -->`), in the tutorial's usual order. A check
+ * expects a service once a stage that installs it has run; nothing is guessed from a stage's heading.
+ */
+export const INSTALL_KEYS = [
+  'hosts',
   'mysql',
   'rabbitmq',
   'keystone',
@@ -29,6 +32,29 @@ export const STAGE_ORDER = [
   'cinder-volume',
   'horizon',
 ] as const;
+
+export type InstallKey = (typeof INSTALL_KEYS)[number];
+
+/** One line per install key, for `check --list` and error hints. */
+export const INSTALL_KEY_TITLES: Readonly<Record<InstallKey, string>> = {
+  hosts: 'host preparation (names, clocks, machine ids, package sources)',
+  mysql: 'MariaDB with every service database and user',
+  rabbitmq: 'RabbitMQ with the openstack user',
+  keystone: 'Keystone, its catalog and the service project',
+  glance: 'Glance (image service) and the tutorial\'s images',
+  placement: 'Placement',
+  'nova-controller': 'nova-api, nova-scheduler, nova-conductor and the cells',
+  neutron: 'neutron-server, the agents and the tutorial\'s networks',
+  'nova-compute': 'nova-compute with libvirt/qemu on the compute hosts',
+  cinder: 'cinder-api and cinder-scheduler',
+  'cinder-volume': 'cinder-volume and its storage backend',
+  horizon: 'the dashboard',
+};
+
+/** Whether a word is an install key. */
+export function isInstallKey(key: string): key is InstallKey {
+  return (INSTALL_KEYS as readonly string[]).includes(key);
+}
 
 export interface ExpectedDatabase {
   /** Schemas owned by this service's user. */
@@ -50,7 +76,8 @@ export interface ExpectedEndpoint {
 
 export interface ExpectedService {
   name: ServiceName;
-  stage: string;
+  /** The install key of the stage that installs it. */
+  stage: InstallKey;
   /** Role that runs the API. */
   role: string;
   db?: ExpectedDatabase;
@@ -137,7 +164,9 @@ export interface Expected {
   admin: { user: string; project: string; passwordVar: string };
   serviceProject: string;
   domain: string;
-  /** Services installed by the stages up to `stage` (all of them without a stage). */
+  /** What the stages run so far installed (every key when the caller did not say: a complete deployment). */
+  installed: ReadonlySet<InstallKey>;
+  /** Services installed by the stages run so far (all of them for a complete deployment). */
   services: ExpectedService[];
   /** Every service of the tutorial, whatever the stage (the MariaDB stage creates all their databases). */
   allServices: ExpectedService[];
@@ -169,48 +198,16 @@ export function computeRoles(inv: Inventory): string[] {
     .sort();
 }
 
-/** Which of our stage keys a tutorial stage id is (`keystone-on-auth-node` → `keystone`), by the words in it. */
-const STAGE_WORDS: [string, RegExp][] = [
-  ['cinder-volume', /cinder-volume|ceph|lvm/],
-  ['nova-compute', /nova-compute|compute-node|hypervisor/],
-  ['nova-controller', /nova/],
-  ['overview', /overview|hosts|prerequisite/],
-  ['mysql', /mysql|mariadb|database/],
-  ['rabbitmq', /rabbit|message-queue/],
-  ['keystone', /keystone|identity/],
-  ['glance', /glance|image/],
-  ['placement', /placement/],
-  ['neutron', /neutron|network/],
-  ['cinder', /cinder|volume|block-storage/],
-  ['horizon', /horizon|dashboard/],
-];
-
-/** Our stage key for a tutorial stage id, when its words say which one it is. */
-export function stageKey(stageId: string): string | undefined {
-  if ((STAGE_ORDER as readonly string[]).includes(stageId)) return stageId;
-  return STAGE_WORDS.find(([, re]) => re.test(stageId))?.[0];
+/** The tutorial stage that installs `key` (the first to declare it), for remedies that point at the tutorial. */
+export function stageInstalling(key: string, stages: readonly { id: string; installs?: readonly string[] }[]): string | undefined {
+  return stages.find((s) => s.installs?.includes(key))?.id;
 }
 
-/** The tutorial's stage id for one of our stage keys (`nova-controller` → `placement-and-the-nova-controller-on-api-node`). */
-export function tutorialStageFor(key: string, stageIds: readonly string[]): string | undefined {
-  return stageIds.find((id) => stageKey(id) === key) ?? stageIds.find((id) => id.split('-').includes(key));
-}
-
-// Whether a service's stage comes at or before the given tutorial stage (an unknown stage: everything counts).
-export function stageReached(serviceStage: string, stage: string | undefined): boolean {
-  if (!stage) return true;
-  const order: readonly string[] = STAGE_ORDER;
-  const key = stageKey(stage);
-  const at = key ? order.indexOf(key) : -1;
-  const svc = order.indexOf(serviceStage);
-  if (at < 0 || svc < 0) return true;
-  return svc <= at;
-}
-
-// Compute the expectations for one inventory (and optionally the stage just finished).
-export function expectedFor(inv: Inventory, stage?: string): Expected {
+// Compute the expectations for one inventory and what its stages installed so far (everything when not given).
+export function expectedFor(inv: Inventory, installedKeys?: readonly string[]): Expected {
   const v = inv.vars;
   const all = services(v);
+  const installed = new Set<InstallKey>(installedKeys ? installedKeys.filter(isInstallKey) : INSTALL_KEYS);
   // The tutorial's provider subnet allocates 203.0.113.101-200 (stage "Neutron"); an inventory may say otherwise.
   const start = v.FLOATING_IP_START ?? '203.0.113.101';
   const end = v.FLOATING_IP_END ?? '203.0.113.200';
@@ -224,10 +221,11 @@ export function expectedFor(inv: Inventory, stage?: string): Expected {
     admin: { user: v.ADMIN_USER ?? 'admin', project: v.ADMIN_PROJECT ?? 'admin', passwordVar: 'ADMIN_PASS' },
     serviceProject: v.SERVICE_PROJECT ?? 'service',
     domain: v.DOMAIN ?? 'Default',
-    services: all.filter((s) => stageReached(s.stage, stage)),
+    installed,
+    services: all.filter((s) => installed.has(s.stage)),
     allServices: all,
     computeRoles: computeRoles(inv),
-    computeInstalled: stageReached('nova-compute', stage),
+    computeInstalled: installed.has('nova-compute'),
     cinderVolumeRole: v.CINDER_VOLUME_ROLE ?? DEFAULT_ROLES.volume,
     image: v.IMAGE_NAME ?? 'tiny',
     flavor: v.FLAVOR_NAME ?? 'm1.tiny',

@@ -1,33 +1,38 @@
 // The one list of every conformance check: id, component, severity, grading weight, mutating flag, remedy.
 import type { CheckMeta, Severity } from './types.js';
 import { StackcheckError } from '../error.js';
+import type { InstallKey } from './expect.js';
 
 type Component = CheckMeta['component'];
 
-// Build one entry (keeps the table below one line per check).
+// Build one entry (keeps the table below one line per check). `stage` is the install key of the stage that sets up
+// what the check looks at (its remedy points there); `also` names other installs without which it cannot run.
 function c(
   id: string,
   title: string,
   severity: Severity,
   weight: number,
-  stage: string,
+  stage: InstallKey,
   text: string,
-  mutating = false,
+  opts: { mutating?: boolean; also?: InstallKey[] } = {},
 ): CheckMeta {
   const component = id.split('.')[0] as Component;
-  return { id, component, title, severity, weight, mutating, remedy: { stage, text } };
+  const needs = [stage, ...(opts.also ?? []).filter((k) => k !== stage)];
+  return { id, component, title, severity, weight, mutating: opts.mutating ?? false, needs, remedy: { stage, text } };
 }
+
+const MUTATING = { mutating: true } as const;
 
 const SERVICE_DBS = ['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder'] as const;
 const SERVICE_USERS = ['glance', 'placement', 'nova', 'neutron', 'cinder'] as const;
-const STAGE_OF: Record<string, string> = {
+const STAGE_OF = {
   keystone: 'keystone',
   glance: 'glance',
   placement: 'placement',
   nova: 'nova-controller',
   neutron: 'neutron',
   cinder: 'cinder',
-};
+} as const satisfies Record<(typeof SERVICE_DBS)[number], InstallKey>;
 
 export const CHECKS: readonly CheckMeta[] = [
   // MariaDB
@@ -38,7 +43,7 @@ export const CHECKS: readonly CheckMeta[] = [
   c('mysql.users', 'every service user logs in with the inventory password and sees its databases', 'critical', 3, 'mysql',
     "GRANT ALL PRIVILEGES ON <db>.* TO '<user>'@'%' IDENTIFIED BY '<password from the inventory>'; the same password in the service's [database] connection"),
   ...SERVICE_DBS.map((s) =>
-    c(`mysql.${s}-schema`, `the ${s} schema is migrated and readable by ${s}`, 'critical', 2, STAGE_OF[s] ?? s,
+    c(`mysql.${s}-schema`, `the ${s} schema is migrated and readable by ${s}`, 'critical', 2, STAGE_OF[s],
       s === 'nova' ? 'nova-manage api_db sync; nova-manage cell_v2 map_cell0; nova-manage db sync' : `su -s /bin/sh -c "${s}-manage db sync" ${s}`),
   ),
   // RabbitMQ
@@ -60,7 +65,7 @@ export const CHECKS: readonly CheckMeta[] = [
     'systemctl status neutron-l3-agent; check transport_url in /etc/neutron/neutron.conf'),
   c('rabbitmq.cinder-scheduler', 'cinder-scheduler consumes its RPC queue', 'critical', 2, 'cinder',
     'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
-  c('rabbitmq.cinder-volume', 'cinder-volume consumes its queue (cinder-volume.<host>@<CINDER_BACKEND>, or the cinder-volume topic)', 'critical', 2, 'cinder',
+  c('rabbitmq.cinder-volume', 'cinder-volume consumes its queue (cinder-volume.<host>@<CINDER_BACKEND>, or the cinder-volume topic)', 'critical', 2, 'cinder-volume',
     'systemctl status cinder-volume; check transport_url and enabled_backends in /etc/cinder/cinder.conf'),
   // Keystone
   c('keystone.api', 'the Keystone v3 API answers', 'blocker', 3, 'keystone',
@@ -68,7 +73,7 @@ export const CHECKS: readonly CheckMeta[] = [
   c('keystone.auth', 'admin gets a token for the admin project with the admin role', 'blocker', 3, 'keystone',
     'keystone-manage bootstrap --bootstrap-password <ADMIN_PASS> … --bootstrap-region-id RegionOne'),
   ...SERVICE_USERS.map((s) =>
-    c(`keystone.${s}-user`, `the ${s} user authenticates in the service project with the admin role`, 'critical', 2, STAGE_OF[s] ?? s,
+    c(`keystone.${s}-user`, `the ${s} user authenticates in the service project with the admin role`, 'critical', 2, STAGE_OF[s],
       `openstack user create --domain default --password <${s.toUpperCase()}_PASS> ${s}; openstack role add --project service --user ${s} admin; the same password in [keystone_authtoken] of /etc/${s}/${s === 'glance' ? 'glance-api' : s}.conf`),
   ),
   c('keystone.catalog', "the catalog has every service the tutorial installed so far, each with public/internal/admin endpoints in the region", 'critical', 3, 'keystone',
@@ -77,7 +82,7 @@ export const CHECKS: readonly CheckMeta[] = [
     'openstack endpoint list; openstack endpoint set --url http://<host>:<port>/… <endpoint id>'),
   // Service configuration files against the inventory (read on each host; secrets compared there, never shown)
   ...(['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder'] as const).map((svc) =>
-    c(`${svc}.config`, `${svc}'s configuration uses the tutorial's database, message queue and Keystone credentials`, 'critical', 2, STAGE_OF[svc] ?? svc,
+    c(`${svc}.config`, `${svc}'s configuration uses the tutorial's database, message queue and Keystone credentials`, 'critical', 2, STAGE_OF[svc],
       `fix [database] connection, transport_url and [keystone_authtoken] in /etc/${svc}/${svc === 'glance' ? 'glance-api' : svc}.conf to match the inventory, then restart the ${svc} services`),
   ),
   // Glance
@@ -85,7 +90,7 @@ export const CHECKS: readonly CheckMeta[] = [
   c('glance.images', 'the images the tutorial registers exist and are active', 'normal', 2, 'glance',
     'openstack image create --disk-format qcow2 --container-format bare --public --file <image> <name>'),
   c('glance.upload', 'an uploaded image becomes active and downloads back unchanged', 'critical', 3, 'glance',
-    'check [glance_store] filesystem_store_datadir in /etc/glance/glance-api.conf and its permissions', true),
+    'check [glance_store] filesystem_store_datadir in /etc/glance/glance-api.conf and its permissions', MUTATING),
   // Nova
   c('nova.api', 'every Nova endpoint answers', 'critical', 2, 'nova-controller', 'systemctl status nova-api; check /var/log/nova/nova-api.log'),
   c('nova.conductor', 'nova-conductor is up and enabled', 'critical', 2, 'nova-controller',
@@ -101,7 +106,7 @@ export const CHECKS: readonly CheckMeta[] = [
   c('nova.host-mapping', 'the compute host is mapped to a cell', 'critical', 2, 'nova-compute',
     'nova-manage cell_v2 discover_hosts --verbose (on api-node, after nova-compute started)'),
   c('nova.boot', 'a test server boots to ACTIVE on the host and is deleted', 'blocker', 5, 'nova-compute',
-    'see /var/log/nova/nova-compute.log on the host; check the image, flavor and network exist', true),
+    'see /var/log/nova/nova-compute.log on the host; check the image, flavor and network exist', { mutating: true, also: ['glance', 'neutron'] }),
   // Placement
   c('placement.api', 'every Placement endpoint answers', 'critical', 2, 'placement',
     'check the placement-api site under Apache/uwsgi and /var/log/placement/placement-api.log'),
@@ -119,19 +124,19 @@ export const CHECKS: readonly CheckMeta[] = [
   c('neutron.floating-pool', 'the external subnet allocates the tutorial\'s floating address range', 'normal', 2, 'neutron',
     'openstack subnet create --allocation-pool start=<FLOATING_IP_START>,end=<FLOATING_IP_END> on the external network'),
   c('neutron.floating-ip', 'a floating IP attaches to a running server and detaches', 'critical', 3, 'neutron',
-    'check the router has an external gateway and an interface on the private subnet; see neutron-l3-agent.log', true),
+    'check the router has an external gateway and an interface on the private subnet; see neutron-l3-agent.log', { mutating: true, also: ['nova-compute', 'glance'] }),
   // Cinder
   c('cinder.api', 'every Cinder endpoint answers', 'critical', 2, 'cinder', 'systemctl status cinder-api; check /var/log/cinder/cinder-api.log'),
   c('cinder.scheduler', 'cinder-scheduler is up', 'critical', 2, 'cinder', 'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
-  c('cinder.volume', 'cinder-volume is up', 'critical', 2, 'cinder', 'systemctl status cinder-volume; check enabled_backends in /etc/cinder/cinder.conf'),
-  c('cinder.attach', 'a volume becomes available, attaches to a server, detaches and is deleted', 'critical', 3, 'cinder',
-    'see /var/log/cinder/cinder-volume.log and nova-compute.log', true),
+  c('cinder.volume', 'cinder-volume is up', 'critical', 2, 'cinder-volume', 'systemctl status cinder-volume; check enabled_backends in /etc/cinder/cinder.conf'),
+  c('cinder.attach', 'a volume becomes available, attaches to a server, detaches and is deleted', 'critical', 3, 'cinder-volume',
+    'see /var/log/cinder/cinder-volume.log and nova-compute.log', { mutating: true, also: ['nova-compute', 'glance', 'neutron'] }),
   // QEMU on compute hosts
   c('qemu.instances', 'one qemu process per ACTIVE instance on the host, none orphaned', 'critical', 2, 'nova-compute',
     'virsh list --all; nova reboot --hard <server>; kill orphaned qemu-system processes'),
   c('qemu.virt-type', 'libvirt virt_type is qemu', 'normal', 1, 'nova-compute', 'set [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf and restart nova-compute'),
   // Host pitfalls
-  c('host.machine-id', '/etc/machine-id holds a machine id', 'critical', 2, 'overview',
+  c('host.machine-id', '/etc/machine-id holds a machine id', 'critical', 2, 'hosts',
     'systemd-machine-id-setup (an empty /etc/machine-id makes instance spawn fail with IndexError)'),
   c('host.instances-space', 'the instances directory has free space', 'critical', 2, 'nova-compute',
     'free space in /var/lib/nova/instances (df -h /var/lib/nova/instances; remove stray files)'),

@@ -9,11 +9,11 @@ import type { Inventory } from '../inventory/types.js';
 import { StackcheckError } from '../error.js';
 import type { CheckContext } from './context.js';
 import { parseTestName } from './define.js';
-import { checkMeta, CHECKS, selectChecks } from './registry.js';
+import { checkMeta, CHECKS, isKnownCheck, CHECK_GROUPS, selectChecks } from './registry.js';
 import type { CheckOutcome } from './outcome.js';
 import type { CheckMeta, CheckResult } from './types.js';
 import { redactorFor } from './secrets.js';
-import { tutorialStageFor } from './expect.js';
+import { INSTALL_KEYS, stageInstalling } from './expect.js';
 
 export interface RunChecksOptions {
   inventory: Inventory;
@@ -21,12 +21,19 @@ export interface RunChecksOptions {
   only?: string[];
   /** Run mutating checks too. */
   functional?: boolean;
-  /** The tutorial stage just finished (recorded in results, limits what is expected). */
+  /** The tutorial stage just finished (recorded in results). */
   stage?: string;
+  /** What the deployment holds (install keys of the stages run so far); absent: a complete deployment. */
+  installed?: string[];
+  /**
+   * The stage whose `<!-- checks: … -->` comment asked for these checks: a check it names by id that produces no
+   * result is reported broken, naming the stage and the reason, never dropped.
+   */
+  declaredBy?: string;
   /** When set, allure-vitest writes its results to `<reportsDir>/allure-results`. */
   reportsDir?: string;
-  /** Tutorial title and stage order for the Allure labels (when `reportsDir` is set). */
-  reportScope?: { tutorial?: string; stages?: { id: string; title: string }[] };
+  /** Tutorial title and stages (order, what each installs) for the Allure labels and for remedies. */
+  reportScope?: { tutorial?: string; stages?: { id: string; title: string; installs?: string[] }[] };
   /** Called as each check finishes (live progress). */
   onResult?: (r: CheckResult) => void;
   /** Run id (a fresh one by default). */
@@ -105,6 +112,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
     selected,
     functional: opts.functional ?? false,
     ...(opts.stage ? { stage: opts.stage } : {}),
+    ...(opts.installed ? { installed: opts.installed } : {}),
     files: files.length,
     allure: !!opts.reportsDir,
   };
@@ -167,16 +175,41 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
     await vitest.close();
     process.exitCode = exitCodeBefore;
   }
+  results.push(...unanswered(selected, results, opts));
   // Belt and braces: nothing secret leaves the run, whatever a check put in a message.
   const red = redactorFor(opts.inventory);
-  const stageIds = (opts.reportScope?.stages ?? []).map((s) => s.id);
+  const stages = opts.reportScope?.stages ?? [];
   return results.map((r) => ({
     ...r,
-    // Remedies name our stage keys; with the tutorial's stages known, point at the tutorial's own stage id.
-    remedy: { ...r.remedy, stage: tutorialStageFor(r.remedy.stage, stageIds) ?? r.remedy.stage },
+    // Remedies name install keys; with the tutorial's stages known, point at the stage that declares that install.
+    remedy: { ...r.remedy, stage: stageInstalling(r.remedy.stage, stages) ?? r.remedy.stage },
     message: red.redact(r.message),
     evidence: r.evidence.map((e) => ({ ...e, body: red.redact(e.body), name: red.redact(e.name) })),
   }));
+}
+
+/**
+ * A result for every selected check that produced none: broken when the stage named it (it was promised and did not
+ * run), skipped with the reason otherwise (a component or group asked for, about something not installed).
+ */
+export function unanswered(selected: readonly string[], results: readonly CheckResult[], opts: Pick<RunChecksOptions, 'installed' | 'declaredBy' | 'stage' | 'only'>): CheckResult[] {
+  const answered = new Set(results.map((r) => r.id));
+  const named = new Set((opts.only ?? []).map((s) => s.trim()).filter((s) => isKnownCheck(s) && !(s in CHECK_GROUPS)));
+  const installed = new Set<string>(opts.installed ?? INSTALL_KEYS);
+  return selected
+    .filter((id) => !answered.has(id))
+    .map((id) => {
+      const meta = checkMeta(id);
+      const missing = meta.needs.filter((k) => !installed.has(k));
+      const why = missing.length > 0
+        ? `it needs ${missing.join(', ')}, which the stages run so far did not install (installed: ${[...installed].join(', ') || 'nothing'})`
+        : 'the check file declared no test for it on this deployment (a defect of the check: report it)';
+      const promised = opts.declaredBy !== undefined && named.has(id);
+      const o = promised
+        ? { status: 'broken' as const, message: `declared by stage "${opts.declaredBy}", produced no result: ${why}`, evidence: [] as [] }
+        : { status: 'skipped' as const, message: `not checked: ${why}`, evidence: [] as [] };
+      return result(meta, 'deployment', o, 0, opts.stage);
+    });
 }
 
 /** Whether a set of results means "conforms" (skipped checks do not count against it). */

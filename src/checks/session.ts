@@ -35,7 +35,7 @@ export class CheckSession {
   constructor(ctx: CheckContext) {
     this.ctx = ctx;
     this.inventory = ctx.inventory;
-    this.expected = expectedFor(ctx.inventory, ctx.stage);
+    this.expected = expectedFor(ctx.inventory, ctx.installed);
     this.redactor = redactorFor(ctx.inventory);
     this.ssh = new SshPool(ctx.inventory, { maxChannels: 4 });
     this.keystone = new KeystoneSession(this.authUrl(), new Http(30_000));

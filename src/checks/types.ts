@@ -13,6 +13,8 @@ export interface CheckMeta {
   weight: number;
   /** True when the check creates/changes things on the target (run only with --functional; cleans up). */
   mutating: boolean;
+  /** Install keys (`<!-- installs: … -->`) without which there is nothing to check: the first is the remedy's. */
+  needs: string[];
   /** How to fix it: the tutorial section (stage id) and a sentence. */
   remedy: { stage: string; text: string };
 }

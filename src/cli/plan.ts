@@ -6,6 +6,7 @@ import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { formatDuration } from '../duration.js';
 import { parseTutorial } from '../runner/parse.js';
+import { validateStageDeclarations } from '../checks/declared.js';
 import { findVariables, resolvePlan } from '../runner/plan.js';
 import type { Step, Tutorial } from '../runner/types.js';
 
@@ -22,7 +23,7 @@ export interface PlanJsonStep {
 
 /** The document `plan --json` prints. */
 export interface PlanJson {
-  stages: Array<{ id: string; title: string; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
+  stages: Array<{ id: string; title: string; installs: string[]; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
 }
 
 export function registerPlan(program: Command): void {
@@ -42,6 +43,7 @@ export function registerPlan(program: Command): void {
 // Builds the command's output; with an inventory, secret variables stay `{{ NAME }}` so no secret is printed.
 export async function planCommand(tutorialPath: string, opts: { inventory?: string; secrets?: string; json?: boolean }): Promise<string> {
   const tutorial = await parseTutorial(tutorialPath);
+  validateStageDeclarations(tutorial);
   for (const w of tutorial.warnings ?? []) process.stderr.write(`stackcheck: warning: ${w.loc.file}:${w.loc.line}: ${w.message}\n`);
   const isFolder = (await stat(tutorialPath)).isDirectory();
   let shown = tutorial;
@@ -67,6 +69,7 @@ export function toJson(tutorial: Tutorial, withFile: boolean): PlanJson {
     stages: tutorial.stages.map((stage) => ({
       id: stage.id,
       title: stage.title,
+      installs: stage.installs?.keys ?? [],
       checks: stage.checks,
       ...(stage.after ? { after: stage.after.ids } : {}),
       steps: stage.steps.map((step): PlanJsonStep => {
@@ -127,6 +130,7 @@ function toText(shown: Tutorial, original: Tutorial, isFolder: boolean, inventor
     out.push('');
     out.push(`${pc.bold(`${i + 1}. ${stage.title}`)}  ${pc.dim(`[${stage.id}]`)}`);
     if (stage.after) out.push(`   after: ${stage.after.ids.join(', ')} ${pc.dim('(may run beside other stages with run --jobs)')}`);
+    if (stage.installs) out.push(`   installs: ${stage.installs.keys.join(', ')}`);
     if (stage.checks.length > 0) out.push(`   checks: ${stage.checks.join(', ')}`);
     if (stage.steps.length === 0) out.push(pc.dim('   (no steps)'));
     for (const step of stage.steps) {

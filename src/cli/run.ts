@@ -17,9 +17,8 @@ import type { Plan, Stage, Tutorial } from '../runner/types.js';
 import { startRunReports, type RunReports } from '../report/run-reports.js';
 import { stackcheckVersion } from '../version.js';
 import { runChecks, allPassed } from '../checks/run.js';
-import { selectChecks } from '../checks/registry.js';
+import { installedAfter, stageScope, validateStageDeclarations } from '../checks/declared.js';
 import { formatResult, summaryLine } from './check.js';
-import { InputErrors } from '../error.js';
 import type { Inventory } from '../inventory/types.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,20 +73,6 @@ export function resumeCommandFor(tutorial: string, opts: RunCommandOptions): str
   return parts.map((p) => (/^[\w./@:=+-]+$/.test(p) ? p : shQuote(p))).join(' ');
 }
 
-// Every `<!-- checks: … -->` id must name a known check: a typo is an input error at the stage's line.
-export function validateStageChecks(tutorial: Tutorial): void {
-  const errors: StackcheckError[] = [];
-  for (const stage of tutorial.stages) {
-    if (stage.checks.length === 0) continue;
-    try {
-      selectChecks(stage.checks);
-    } catch (err) {
-      errors.push(new StackcheckError('E_TUTORIAL', `stage "${stage.id}": ${err instanceof Error ? err.message : String(err)}`, { location: stage.loc, hint: 'stackcheck check --list shows every check id' }));
-    }
-  }
-  if (errors.length > 0) throw new InputErrors(errors);
-}
-
 // The lab variables shipped beside a tutorial (`<tutorial>/vars/lab.yaml`), merged into the lab inventory.
 function labVarsFor(tutorialPath: string): string | undefined {
   const dir = existsSync(tutorialPath) && statSync(tutorialPath).isDirectory() ? tutorialPath : join(tutorialPath, '..');
@@ -116,11 +101,15 @@ function stageChecker(inventory: Inventory, tutorial: Tutorial, runDir: RunDir |
       // The tutorial asked for these checks by name: mutating ones (boot a server…) run too, and clean up.
       functional: true,
       stage: stage.id,
-      ...(runDir ? { reportsDir: runDir.dir, reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: tutorial.stages.map(({ id, title }) => ({ id, title })) } } : {}),
+      declaredBy: stage.id,
+      installed: installedAfter(tutorial, stage.id),
+      reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) },
+      ...(runDir ? { reportsDir: runDir.dir } : {}),
     });
     for (const r of results) process.stdout.write(`  ${formatResult(r, color)}\n`);
     process.stdout.write(`  ${summaryLine(results)}\n`);
     reports?.addChecks(results);
+    if (results.length === 0) return { ok: false, message: `stage ${stage.id} declares checks (${stage.checks.join(', ')}) but none produced a result` };
     const bad = results.filter((r) => r.status === 'failed' || r.status === 'broken');
     return allPassed(results) ? { ok: true } : { ok: false, message: `${bad.length} check(s) failed after stage ${stage.id}: ${bad.map((r) => `${r.id} @ ${r.host}`).join(', ')}` };
   };
@@ -131,7 +120,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
   const bus = new EventBus();
   // Everything that can be wrong with the input is found here, before any connection.
   const tutorial = await parseTutorial(tutorialPath);
-  validateStageChecks(tutorial);
+  validateStageDeclarations(tutorial);
   if (opts.runDir && !opts.resume) throw new StackcheckError('E_ARGS', '--run-dir is for --resume (it names the run folder to continue)');
   checkStageArgs(tutorial, opts);
   const jobs = parseJobs(opts.jobs);

@@ -19,6 +19,7 @@ export type Block =
   | { kind: 'heading'; level: number; title: string; line: number }
   | { kind: 'checks'; ids: string[]; line: number }
   | { kind: 'after'; ids: string[]; line: number }
+  | { kind: 'installs'; keys: string[]; line: number }
   | { kind: 'code'; info: string | undefined; lines: SourceLine[]; line: number };
 
 /** A step before it is numbered within its stage. */
@@ -101,7 +102,7 @@ function withoutFrontMatter(text: string): string {
 }
 
 const md = new MarkdownIt({ html: true });
-const CHECKS_COMMENT = /<!--\s*(checks?|after)\s*:([\s\S]*?)-->/g;
+const CHECKS_COMMENT = /<!--\s*(checks?|after|installs?)\s*:([\s\S]*?)-->/g;
 const CHECK_ID = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 // markdown-it tokens → the blocks that matter: headings, `<!-- checks: … -->` comments, code blocks.
@@ -144,13 +145,13 @@ function inlineText(token: Token | undefined): string {
     .trim();
 }
 
-// `<!-- checks: a.b, c.d -->` and `<!-- after: stage-id, … -->` comments inside an HTML block or paragraph, at their own line.
+// `<!-- checks: a.b, c.d -->`, `<!-- after: stage-id, … -->` and `<!-- installs: key, … -->` comments inside an HTML block or paragraph, at their own line.
 function checksIn(content: string, firstLine: number, file: string, ctx: ParseContext): Block[] {
   const blocks: Block[] = [];
   for (const m of content.matchAll(CHECKS_COMMENT)) {
     const line = firstLine + content.slice(0, m.index).split('\n').length - 1;
-    if (m[1] === 'check') {
-      ctx.errors.push(err('E_TUTORIAL', file, line, `"<!-- check: … -->" is not recognised: write <!-- checks: ${(m[2] ?? '').trim()} -->`));
+    if (m[1] === 'check' || m[1] === 'install') {
+      ctx.errors.push(err('E_TUTORIAL', file, line, `"<!-- ${m[1]}: … -->" is not recognised: write <!-- ${m[1]}s: ${(m[2] ?? '').trim()} -->`));
       continue;
     }
     const ids = (m[2] ?? '')
@@ -160,6 +161,11 @@ function checksIn(content: string, firstLine: number, file: string, ctx: ParseCo
     if (m[1] === 'after') {
       if (ids.length === 0) ctx.errors.push(err('E_TUTORIAL', file, line, 'after comment names no stage: write e.g. <!-- after: keystone-on-auth-node --> (stage ids as `stackcheck plan` shows them)'));
       else blocks.push({ kind: 'after', ids, line });
+      continue;
+    }
+    if (m[1] === 'installs') {
+      if (ids.length === 0) ctx.errors.push(err('E_TUTORIAL', file, line, 'installs comment names nothing: write e.g. <!-- installs: keystone --> (what this stage installs; `stackcheck check --list` shows the keys)'));
+      else blocks.push({ kind: 'installs', keys: ids, line });
       continue;
     }
     if (ids.length === 0) {
@@ -212,6 +218,10 @@ function toStages(blocks: Block[], file: string, ctx: ParseContext): { title?: s
       current ??= open(implicit.title, implicit.line);
       if (current.after) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already has an after comment: list every stage it needs in one`));
       else current.after = { ids: block.ids, line: block.line };
+    } else if (block.kind === 'installs') {
+      current ??= open(implicit.title, implicit.line);
+      if (current.installs) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already has an installs comment: list everything it installs in one`));
+      else current.installs = { keys: block.keys, line: block.line };
     } else {
       const steps = stepsOf(block, file, ctx);
       if (steps.length === 0) continue;

@@ -64,6 +64,11 @@ export interface Stage {
    * with it, the runner may run it beside other stages (`run --jobs N`).
    */
   after?: { ids: string[]; line: number };
+  /**
+   * `<!-- installs: keystone, glance -->`: what this stage installs or configures (keys of `INSTALL_KEYS`), which
+   * decides what the checks expect after it. Declared, never guessed from the heading's words.
+   */
+  installs?: { keys: string[]; line: number };
   steps: Step[];
   loc: Location;
 }

@@ -34,7 +34,8 @@ describe('stackcheck plan --json', () => {
     expect(json.stages[1]).toEqual({
       id: 'basic-services',
       title: 'Basic services',
-      checks: ['mysql.server', 'rabbitmq.server'],
+      installs: ['mysql', 'rabbitmq'],
+      checks: ['mysql.server', 'rabbitmq.user'],
       steps: [
         { host: 'db-node', kind: 'shell', line: 14, command: 'apt-get install -y mariadb-server \\\n    python3-pymysql' },
         {
@@ -102,7 +103,7 @@ describe('stackcheck plan (text)', () => {
     expect(lines[1]).toBe('4 stages, 10 steps on 2 hosts: db-node, auth-node');
     expect(lines[2]).toBe('variables: KEYSTONE_DBPASS, DB_HOST, ADMIN_PASS (give --inventory to fill them)');
     expect(lines).toContain('2. Basic services  [basic-services]');
-    expect(lines).toContain('   checks: mysql.server, rabbitmq.server');
+    expect(lines).toContain('   checks: mysql.server, rabbitmq.user');
     expect(lines).toContain('   db-node    line 14  # apt-get install -y mariadb-server python3-pymysql');
     expect(lines).toContain('   db-node    line 24  # mysql -u root  ← 4 input lines');
     expect(lines).toContain("   db-node    line 36  # cat > /etc/mysql/conf.d/99-openstack.cnf <<'EOF' … (+3 lines)");

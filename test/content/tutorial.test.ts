@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseTutorial } from '../../src/runner/parse.js';
 import { findVariables } from '../../src/runner/plan.js';
-import { validateStageChecks } from '../../src/cli/run.js';
+import { installedByAll, validateStageDeclarations } from '../../src/checks/declared.js';
+import { INSTALL_KEYS } from '../../src/checks/expect.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'tutorial');
@@ -57,8 +58,14 @@ describe.each([
     expect(tutorial.stages.at(-1)?.id).toBe('first-instance');
   });
 
-  it('names only check ids that exist', async () => {
-    expect(() => validateStageChecks(tutorial0)).not.toThrow();
+  it('names only check ids that exist, each at a stage after what it needs', async () => {
+    expect(() => validateStageDeclarations(tutorial0)).not.toThrow();
+  });
+
+  it('declares that its stages, together, install every service the checks know', () => {
+    expect(installedByAll(tutorial0)).toEqual([...INSTALL_KEYS]);
+    // every stage but the last (which uses the cloud) installs something
+    for (const stage of tutorial0.stages.slice(0, -1)) expect(stage.installs?.keys.length, stage.id).toBeGreaterThan(0);
   });
 });
 

@@ -64,7 +64,7 @@ describe('prompt style', () => {
     expect(t.title).toBe('Prompt-style fixture');
     expect(t.stages.map((s) => [s.id, s.title, s.checks, s.steps.length])).toEqual([
       ['prompt-style-fixture', 'Prompt-style fixture', [], 1],
-      ['basic-services', 'Basic services', ['mysql.server', 'rabbitmq.server'], 5],
+      ['basic-services', 'Basic services', ['mysql.server', 'rabbitmq.user'], 5],
       ['keystone', 'Keystone', ['keystone.catalog'], 3],
       ['keystone-2', 'Keystone', [], 1],
     ]);
