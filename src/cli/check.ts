@@ -5,6 +5,10 @@ import pc from 'picocolors';
 import { ExitCode, StackcheckError } from '../error.js';
 import { loadInventory } from '../inventory/load.js';
 import { inventoryPath } from '../lab/inventory.js';
+import { readDeployment, deployedInstalls, describeRecord } from '../lab/deployment.js';
+import { readState } from '../lab/state.js';
+import { parseTutorial } from '../runner/parse.js';
+import { installedAfter, installedByAll, stageScope, validateStageDeclarations } from '../checks/declared.js';
 import { CHECKS, selectChecks } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
@@ -15,6 +19,7 @@ export interface CheckCommandOptions {
   only?: string;
   functional?: boolean;
   stage?: string;
+  tutorial?: string;
   reports?: string;
   json?: boolean;
   list?: boolean;
@@ -53,20 +58,19 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
     for (const m of CHECKS) process.stdout.write(`${m.id.padEnd(32)} ${m.severity.padEnd(8)} w${m.weight} ${m.mutating ? 'mutating ' : ''}${m.title}\n`);
     return ExitCode.ok;
   }
-  // Without --inventory: the local lab's, when it exists (as `run` targets the lab).
-  const inventoryFile = opts.inventory ?? inventoryPath(process.env.STACKCHECK_LAB ?? 'lab');
-  if (!inventoryFile) {
-    throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', { hint: 'for the local lab: stackcheck lab up, then stackcheck check' });
-  }
   const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
-  selectChecks(only); // unknown ids are input errors (exit 2) before anything connects
-  const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
+  selectChecks(only); // unknown ids or patterns that match nothing are input errors (exit 2) before anything connects
+  const target = await checkTarget(opts);
+  const inventory = await loadInventory(target.inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
+  if (target.note && !opts.json) process.stderr.write(`${target.note}\n`);
   const results = sortResults(
     await runChecks({
       inventory,
       ...(only ? { only } : {}),
       functional: !!opts.functional,
       ...(opts.stage ? { stage: opts.stage } : {}),
+      ...(target.installed ? { installed: target.installed } : {}),
+      ...(target.stages ? { reportScope: { ...(target.title ? { tutorial: target.title } : {}), stages: target.stages } } : {}),
       ...(opts.reports ? { reportsDir: opts.reports } : {}),
     }),
   );
@@ -78,6 +82,69 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
   return allPassed(results) ? ExitCode.ok : ExitCode.failed;
 }
 
+/** What `check` checks: the inventory, and what the deployment holds (from the tutorial or the lab's record). */
+interface CheckTarget {
+  inventoryFile: string;
+  /** Install keys expected; absent: a complete deployment. */
+  installed?: string[];
+  stages?: { id: string; title: string; installs: string[] }[];
+  title?: string;
+  /** Said once on stderr: where the expectations come from. */
+  note?: string;
+}
+
+// --inventory, else the local lab's (with what its record says is deployed); --tutorial/--stage narrow expectations.
+export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 'stage' | 'tutorial'>): Promise<CheckTarget> {
+  const labName = process.env.STACKCHECK_LAB ?? 'lab';
+  const onLab = opts.inventory === undefined;
+  const record = onLab ? readDeployment(labName).deployment : undefined;
+  let inventoryFile = opts.inventory;
+  if (onLab) {
+    const state = readState(labName);
+    if (state && record) {
+      // Regenerated so it carries the deployment's variables whatever ran on the lab since.
+      const { writeInventory } = await import('../lab/inventory.js');
+      inventoryFile = await writeInventory(state.spec);
+    } else {
+      inventoryFile = inventoryPath(labName);
+    }
+  }
+  if (!inventoryFile) {
+    throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', { hint: 'for the local lab: stackcheck lab up, then stackcheck check' });
+  }
+  const tutorialPath = opts.tutorial ?? record?.source;
+  if (opts.stage && !tutorialPath) {
+    throw new StackcheckError('E_ARGS', `--stage ${opts.stage}: which tutorial? pass --tutorial DIR (stage ids are the tutorial's)`);
+  }
+  if (tutorialPath && (opts.tutorial || opts.stage)) {
+    const tutorial = await parseTutorial(tutorialPath);
+    validateStageDeclarations(tutorial);
+    const ids = tutorial.stages.map((s) => s.id);
+    if (opts.stage && !ids.includes(opts.stage)) {
+      throw new StackcheckError('E_ARGS', `--stage ${opts.stage}: no such stage in ${tutorialPath}`, { hint: `stages are: ${ids.join(', ')}` });
+    }
+    const installed = opts.stage ? installedAfter(tutorial, opts.stage) : installedByAll(tutorial);
+    return {
+      inventoryFile,
+      installed,
+      stages: stageScope(tutorial),
+      ...(tutorial.title ? { title: tutorial.title } : {}),
+      note: `expecting what ${opts.stage ? `the stages up to "${opts.stage}" of ` : ''}${tutorialPath} install${opts.stage ? '' : 's'}: ${installed.join(', ') || 'nothing'}`,
+    };
+  }
+  if (record) {
+    const installed = deployedInstalls(record);
+    return {
+      inventoryFile,
+      installed,
+      stages: record.stages.map(({ id, title, installs }) => ({ id, title, installs })),
+      ...(record.title ? { title: record.title } : {}),
+      note: `lab "${labName}" holds ${describeRecord(record)}; expecting what those stages installed: ${installed.join(', ') || 'nothing'}`,
+    };
+  }
+  return { inventoryFile };
+}
+
 export function registerCheck(program: Command): void {
   program
     .command('check')
@@ -86,6 +153,7 @@ export function registerCheck(program: Command): void {
     .option('--secrets <file>', 'secrets file (passwords) merged into the inventory variables')
     .option('--only <list>', 'comma-separated check ids, components or prefixes (keystone, nova.compute-up, nova.*)')
     .option('--functional', 'also run mutating checks (boot a server, upload an image…); they clean up after themselves')
+    .option('--tutorial <path>', 'expect what this tutorial installs (default on the lab: the tutorial deployed there)')
     .option('--stage <id>', 'expect only what the tutorial installs up to this stage')
     .option('--reports <dir>', 'write Allure results under <dir>/allure-results')
     .option('--json', 'print the results as JSON')

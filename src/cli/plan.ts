@@ -1,5 +1,6 @@
 // `stackcheck plan <tutorial> [--inventory F] [--json]`: parse and validate everything, run nothing.
 import { stat } from 'node:fs/promises';
+import { StackcheckError } from '../error.js';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadInventory } from '../inventory/load.js';
@@ -26,6 +27,14 @@ export interface PlanJson {
   stages: Array<{ id: string; title: string; installs: string[]; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
 }
 
+export interface PlanOptions {
+  inventory?: string;
+  secrets?: string;
+  json?: boolean;
+  /** Check the document alone: no inventory, no lab defaults, variables not checked. */
+  parseOnly?: boolean;
+}
+
 export function registerPlan(program: Command): void {
   program
     .command('plan')
@@ -34,24 +43,40 @@ export function registerPlan(program: Command): void {
     .option('-i, --inventory <file>', 'inventory YAML: fill {{ VARIABLES }} and check every role has a host')
     .option('--secrets <file>', 'extra secrets file (NAME: value), used with --inventory')
     .option('--json', 'print the plan as JSON')
-    .action(async (tutorialPath: string, opts: { inventory?: string; secrets?: string; json?: boolean }) => {
+    .option('--parse-only', 'check the document alone: without --inventory, variables are not checked against the lab\'s defaults')
+    .action(async (tutorialPath: string, opts: PlanOptions) => {
       const out = await planCommand(tutorialPath, opts);
       process.stdout.write(out);
     });
 }
 
 // Builds the command's output; with an inventory, secret variables stay `{{ NAME }}` so no secret is printed.
-export async function planCommand(tutorialPath: string, opts: { inventory?: string; secrets?: string; json?: boolean }): Promise<string> {
+export async function planCommand(tutorialPath: string, opts: PlanOptions): Promise<string> {
   const tutorial = await parseTutorial(tutorialPath);
   validateStageDeclarations(tutorial);
   for (const w of tutorial.warnings ?? []) process.stderr.write(`stackcheck: warning: ${w.loc.file}:${w.loc.line}: ${w.message}\n`);
   const isFolder = (await stat(tutorialPath)).isDirectory();
   let shown = tutorial;
   let inventory: Inventory | undefined;
+  if (opts.inventory && opts.parseOnly) throw new StackcheckError('E_ARGS', 'use either --inventory or --parse-only, not both');
   if (opts.inventory) {
     inventory = await loadInventory(opts.inventory, opts.secrets ? { secretsFile: opts.secrets } : {});
     resolvePlan(tutorial, inventory); // validates with the real values
     shown = resolvePlan(tutorial, maskSecrets(inventory)).tutorial;
+  } else if (!opts.parseOnly) {
+    // As `run` without --inventory would: the local lab's roles and `<tutorial>/vars/lab.yaml`. An undefined
+    // variable or a role the lab lacks fails here exactly as it would fail the run (nothing is touched).
+    const { labInventoryFor } = await import('../lab/inventory.js');
+    const lab = labInventoryFor(tutorialPath);
+    try {
+      resolvePlan(tutorial, lab.inventory);
+    } catch (err) {
+      if (err instanceof StackcheckError) {
+        const where = lab.varsFile ? `the local lab and ${lab.varsFile}` : `the local lab and no variables (no ${lab.inventory.file})`;
+        process.stderr.write(`stackcheck: without --inventory, \`run\` uses ${where}; with those (--parse-only checks the document alone):\n`);
+      }
+      throw err;
+    }
   }
   return opts.json ? `${JSON.stringify(toJson(shown, isFolder), null, 2)}\n` : toText(shown, tutorial, isFolder, inventory);
 }

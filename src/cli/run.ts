@@ -20,8 +20,6 @@ import { runChecks, allPassed } from '../checks/run.js';
 import { installedAfter, stageScope, validateStageDeclarations } from '../checks/declared.js';
 import { formatResult, summaryLine } from './check.js';
 import type { Inventory } from '../inventory/types.js';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface RunCommandOptions {
   inventory?: string;
@@ -73,26 +71,37 @@ export function resumeCommandFor(tutorial: string, opts: RunCommandOptions): str
   return parts.map((p) => (/^[\w./@:=+-]+$/.test(p) ? p : shQuote(p))).join(' ');
 }
 
-// The lab variables shipped beside a tutorial (`<tutorial>/vars/lab.yaml`), merged into the lab inventory.
-function labVarsFor(tutorialPath: string): string | undefined {
-  const dir = existsSync(tutorialPath) && statSync(tutorialPath).isDirectory() ? tutorialPath : join(tutorialPath, '..');
-  const file = join(dir, 'vars', 'lab.yaml');
-  return existsSync(file) ? file : undefined;
+/** A run on the local lab: which lab, and the vars file its inventory was filled from. */
+interface LabTarget {
+  lab: string;
+  inventoryFile: string;
+  varsFile?: string;
 }
 
-// Without --inventory the run targets the local lab, bringing it up when it is not running.
-async function labInventory(tutorialPath: string, bus: EventBus): Promise<string> {
-  const { ensureLab, writeInventory, requireState } = await import('../lab/index.js');
+// Without --inventory the run targets the local lab, bringing it up when it is not running. The run gets an
+// inventory of its own (the lab + this tutorial's vars): the lab's inventory stays its deployment's.
+async function labInventory(tutorialPath: string, bus: EventBus): Promise<LabTarget> {
+  const { ensureLab, writeInventory, requireState, tutorialInventoryPath, labVarsFor } = await import('../lab/index.js');
   const lab = process.env.STACKCHECK_LAB ?? 'lab';
   bus.emit({ kind: 'info', message: `no --inventory: using the local lab "${lab}" (stackcheck lab up)` });
   await ensureLab({ lab, progress: (m: string) => bus.emit({ kind: 'info', message: m }) });
   const varsFile = labVarsFor(tutorialPath);
-  return writeInventory(requireState(lab).spec, varsFile ? { varsFile } : {});
+  const out = tutorialInventoryPath(lab, tutorialPath);
+  const inventoryFile = await writeInventory(requireState(lab).spec, { out, ...(varsFile ? { varsFile } : {}) });
+  return { lab, inventoryFile, ...(varsFile ? { varsFile } : {}) };
+}
+
+// After a stage's steps completed on the lab: remember it, and keep the lab's own inventory that of its deployment.
+async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage): Promise<void> {
+  const { recordStageDone, writeInventory, requireState } = await import('../lab/index.js');
+  const d = recordStageDone(target.lab, tutorial, stage.id, target.varsFile);
+  if (d.deployment?.source === resolve(tutorial.source)) await writeInventory(requireState(target.lab).spec);
 }
 
 // The checks a stage declares, run right after it; results are printed and go to the reports.
-function stageChecker(inventory: Inventory, tutorial: Tutorial, runDir: RunDir | undefined, reports: RunReports | undefined, color: boolean) {
+function stageChecker(inventory: Inventory, tutorial: Tutorial, runDir: RunDir | undefined, reports: RunReports | undefined, color: boolean, lab: LabTarget | undefined) {
   return async (stage: Stage): Promise<{ ok: boolean; message?: string }> => {
+    if (lab) await recordOnLab(lab, tutorial, stage);
     if (stage.checks.length === 0) return { ok: true };
     process.stdout.write(`checks after stage ${stage.id}: ${stage.checks.join(', ')}\n`);
     const results = await runChecks({
@@ -127,7 +136,8 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
   const reporterOpts = { resumeCommand: '', ...(opts.color !== undefined ? { color: opts.color } : {}) };
   const unsubscribe = terminalReporter(bus, reporterOpts);
   try {
-    const inventoryFile = opts.inventory ?? (opts.dryRun ? undefined : await labInventory(tutorialPath, bus));
+    const lab = opts.inventory || opts.dryRun ? undefined : await labInventory(tutorialPath, bus);
+    const inventoryFile = opts.inventory ?? lab?.inventoryFile;
     if (!inventoryFile) {
       throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', {
         hint: 'for the local lab, generate one with `stackcheck lab inventory`, or leave out --dry-run to use the lab',
@@ -137,14 +147,14 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     reporterOpts.resumeCommand = resumeCommandFor(tutorialPath, withInventory);
     const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
     const plan = resolvePlan(tutorial, inventory);
-    return await execute(plan, withInventory, bus, jobs);
+    return await execute(plan, withInventory, bus, jobs, lab);
   } finally {
     unsubscribe();
   }
 }
 
 // Execute a validated plan with its run folder, reports and stage checks.
-async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus, jobs: number): Promise<number> {
+async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus, jobs: number, lab: LabTarget | undefined): Promise<number> {
   const { tutorial, inventory } = plan;
   const redactor = new Redactor(plan.secrets);
   const color = opts.color ?? (!!process.stdout.isTTY && !process.env.NO_COLOR);
@@ -195,7 +205,7 @@ async function execute(plan: Plan, opts: RunCommandOptions, bus: EventBus, jobs:
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       jobs,
-      afterStage: stageChecker(inventory, tutorial, runDir, reports, color),
+      afterStage: stageChecker(inventory, tutorial, runDir, reports, color, lab),
     });
   } finally {
     process.off('SIGINT', onSigint);

@@ -7,6 +7,7 @@ import { exec, seconds, type Progress } from './exec.js';
 import { containerName, type LabHost, type LabSpec } from './spec.js';
 import { containerDir, hostComplete, hostState, startHost, stopHost, upperDir } from './hosts.js';
 import { labDir } from './state.js';
+import { clearDeployment, readDeployment, writeDeployment } from './deployment.js';
 
 const SNAP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -68,6 +69,8 @@ export async function snapshotLab(spec: LabSpec, snap: string, progress: Progres
       for (const h of hosts) await rsyncMirror(await upperOf(spec, h), join(partial, h.role));
     });
     writeFileSync(join(partial, 'snapshot.json'), `${JSON.stringify({ hosts: hosts.map((h) => h.role), takenAt: new Date().toISOString() })}\n`);
+    // What was deployed comes back with the hosts (so `check` after a restore expects what they hold).
+    writeFileSync(join(partial, 'deployment.json'), `${JSON.stringify(readDeployment(spec.name), null, 2)}\n`, { mode: 0o600 });
     rmSync(dir, { recursive: true, force: true });
     await exec('mv', [partial, dir]);
   } catch (err) {
@@ -108,6 +111,9 @@ export async function restoreLab(spec: LabSpec, snap: string, progress: Progress
       }
     }
   });
+  const recorded = join(dir, 'deployment.json');
+  if (existsSync(recorded)) writeDeployment(spec.name, JSON.parse(readFileSync(recorded, 'utf8')) as unknown);
+  else clearDeployment(spec.name);
   progress(`restore ${snap}: ${hosts.map((h) => h.role).join(', ')} in ${seconds(Date.now() - start)}`);
 }
 

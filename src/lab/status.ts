@@ -5,6 +5,7 @@ import { execTry } from './exec.js';
 import { containerName, type LabSpec } from './spec.js';
 import { containerDir, hostComplete, hostState, upperDir } from './hosts.js';
 import { listSnapshots } from './snapshot.js';
+import { describeRecord, readDeployment, deployedInstalls, type LabDeployment } from './deployment.js';
 
 export interface HostStatus {
   role: string;
@@ -24,6 +25,8 @@ export interface LabStatus {
   hosts: HostStatus[];
   baseDiskBytes: number | undefined;
   snapshots: string[];
+  /** What is deployed on the lab, and what else ran there. */
+  deployment: LabDeployment;
 }
 
 // Memory of a running container from its cgroup (v1 memory controller or v2), in bytes.
@@ -79,6 +82,7 @@ export async function labStatus(spec: LabSpec, baseDir: string): Promise<LabStat
     hosts,
     baseDiskBytes: await diskUsage(join(baseDir, 'rootfs')),
     snapshots: listSnapshots(spec),
+    deployment: readDeployment(spec.name),
   };
 }
 
@@ -97,5 +101,21 @@ export function formatStatus(s: LabStatus): string {
     `lab ${s.name}: bridge ${s.bridge} ${s.subnet}, base ${mib(s.baseDiskBytes)}`,
     table,
     `snapshots: ${s.snapshots.length ? s.snapshots.join(', ') : '(none)'}`,
+    ...formatDeployment(s.deployment),
   ].join('\n');
+}
+
+// Which tutorial the lab holds (what `check` checks there) and what else ran on it.
+export function formatDeployment(d: LabDeployment): string[] {
+  const lines: string[] = [];
+  if (d.deployment) {
+    lines.push(`deployed: ${describeRecord(d.deployment)}`);
+    lines.push(`  installed: ${deployedInstalls(d.deployment).join(', ') || 'nothing yet'}`);
+    const pending = d.deployment.stages.filter((x) => !x.doneAt).map((x) => x.id);
+    if (pending.length > 0) lines.push(`  not run yet: ${pending.join(', ')}`);
+  } else {
+    lines.push('deployed: nothing (no tutorial stage that installs something has run on these hosts)');
+  }
+  for (const r of d.alsoRan) lines.push(`also ran (installs nothing, does not change what \`check\` expects): ${describeRecord(r)}`);
+  return lines;
 }

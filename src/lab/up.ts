@@ -10,6 +10,7 @@ import { createHost, destroyHost, hostComplete, hostState, refreshHostConfig, st
 import { writeInventory } from './inventory.js';
 import { containerName, defaultSpec, loadSpec, selectHosts, type LabHost, type LabSpec } from './spec.js';
 import { ensureLabKey, labDir, readState, withLabLock, writeState } from './state.js';
+import { clearDeployment } from './deployment.js';
 import { join } from 'node:path';
 
 export interface UpOptions {
@@ -76,6 +77,8 @@ async function build(spec: LabSpec, hosts: LabHost[], progress: Progress): Promi
       await destroyHost(name);
     }
     if (!(await hostComplete(name))) {
+      // A host made afresh from the base holds nothing of what was deployed.
+      clearDeployment(spec.name);
       await timed(progress, `${h.role}: cloning base (overlay) as ${name}`, () =>
         createHost(spec, h, join(base, 'rootfs'), key.publicKey, features),
       );
