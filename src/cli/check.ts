@@ -7,6 +7,7 @@ import { loadInventory } from '../inventory/load.js';
 import { inventoryPath } from '../lab/inventory.js';
 import { readDeployment, deployedInstalls, describeRecord } from '../lab/deployment.js';
 import { readState } from '../lab/state.js';
+import { INSTALL_KEYS, INSTALL_KEY_TITLES } from '../checks/expect.js';
 import { parseTutorial } from '../runner/parse.js';
 import { installedAfter, installedByAll, stageScope, validateStageDeclarations } from '../checks/declared.js';
 import { CHECKS, selectChecks } from '../checks/registry.js';
@@ -55,7 +56,9 @@ export function summaryLine(results: CheckResult[]): string {
 export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
   const color = opts.color !== false && !!process.stdout.isTTY && !process.env.NO_COLOR;
   if (opts.list) {
-    for (const m of CHECKS) process.stdout.write(`${m.id.padEnd(32)} ${m.severity.padEnd(8)} w${m.weight} ${m.mutating ? 'mutating ' : ''}${m.title}\n`);
+    for (const m of CHECKS) process.stdout.write(`${m.id.padEnd(32)} ${m.severity.padEnd(8)} w${m.weight} ${m.mutating ? 'mutating ' : ''}${m.title} (needs: ${m.needs.join(', ')})\n`);
+    process.stdout.write('\nwhat a stage may declare it installs (<!-- installs: … -->):\n');
+    for (const k of INSTALL_KEYS) process.stdout.write(`  ${k.padEnd(16)} ${INSTALL_KEY_TITLES[k]}\n`);
     return ExitCode.ok;
   }
   const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -3,7 +3,7 @@
 //  - section titles (underlined, or over- and underlined) become `#`…`######` headings; the adornment styles get
 //    levels in order of first appearance, as in rst (the first style is the document title, the second `##`);
 //  - comments (`.. text` and their indented body), targets, footnotes, substitutions and directive lines are blanked,
-//    except a comment `.. checks: a.b, c.d`, which becomes `<!-- checks: a.b, c.d -->`;
+//    except a comment `.. checks: a.b, c.d` (or `.. after: …`, `.. installs: …`), which becomes `<!-- checks: a.b, c.d -->`;
 //  - a paragraph ending in `::` loses one colon, and the literal block after it is indented enough for markdown-it
 //    to read it as an indented code block (also inside list items); `.. code-block::` bodies are literal blocks too.
 
@@ -91,7 +91,7 @@ export function rstToMarkdown(text: string): string {
       }
       if (directive) {
         out[i] = ''; // the directive line; its body stays and reads as text
-      } else if (/^checks\s*:/i.test(rest)) {
+      } else if (/^(checks|after|installs)\s*:/i.test(rest)) {
         out[i] = `<!-- ${rest} -->`;
       } else {
         out[i] = '';
