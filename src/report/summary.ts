@@ -216,22 +216,46 @@ function duration(ms: number): string {
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
+/** The widest line of the end-of-run table: stage ids too long for it are shortened with '…'. */
+export const TABLE_WIDTH = 100;
+const STAGE_HEAD = 'Stage';
+const STEPS_HEAD = 'Steps ok/fail/skip';
+const CHECKS_HEAD = 'Checks ok/fail/broken';
+const TIME_HEAD = 'Time';
+// The stage column never gets narrower than this, however wide the counts are.
+const MIN_STAGE_W = 20;
+
+// `s` in at most `n` columns: cut, with '…' as its last column.
+const shorten = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, Math.max(0, n - 1))}…`);
+
 /** The end-of-run table: stages, step and check counts, failures with reasons and remedies, where the report is. */
 export function renderSummary(summary: RunSummary, opts: { color: boolean; reportHint?: string }): string {
   const c = pc.createColors(opts.color);
   const ok = opts.color ? c.green('✔') : 'ok  ';
   const bad = opts.color ? c.red('✘') : 'FAIL';
   const skip = opts.color ? c.dim('–') : 'skip';
+  const markW = opts.color ? 1 : 4;
   const mark = (s: StageSummary): string =>
     s.status === 'failed' || s.checks.failed + s.checks.broken > 0 ? bad : s.status === 'passed' ? ok : skip;
-  const titleW = Math.min(40, Math.max(5, ...summary.stages.map((s) => s.id.length)));
+  // Every column as wide as its widest cell; the stage column takes what is left of TABLE_WIDTH at most, so the
+  // counts start at the same column on every row whatever the ids (the full ids: summary.json, `stackcheck plan`).
+  const rows = summary.stages.map((s) => ({
+    stage: s,
+    steps: `${s.steps.passed}/${s.steps.failed}/${s.steps.skipped}`,
+    checks: `${s.checks.passed}/${s.checks.failed}/${s.checks.broken}`,
+    time: duration(s.durationMs),
+  }));
+  const stepsW = Math.max(STEPS_HEAD.length, ...rows.map((r) => r.steps.length));
+  const checksW = Math.max(CHECKS_HEAD.length, ...rows.map((r) => r.checks.length));
+  const timeW = Math.max(TIME_HEAD.length, ...rows.map((r) => r.time.length));
+  const room = TABLE_WIDTH - (markW + 1) - 2 - stepsW - 2 - checksW - 2 - timeW;
+  const stageW = Math.min(Math.max(STAGE_HEAD.length, ...rows.map((r) => r.stage.id.length)), Math.max(MIN_STAGE_W, room));
+  const line = (first: string, stage: string, steps: string, checks: string, time: string): string =>
+    `${first} ${pad(stage, stageW)}  ${pad(steps, stepsW)}  ${pad(checks, checksW)}  ${time.padStart(timeW)}`;
   const out: string[] = [];
-  out.push(c.bold(`${pad('', opts.color ? 2 : 5)}${pad('Stage', titleW)}  ${pad('Steps ok/fail/skip', 19)}  ${pad('Checks ok/fail/broken', 22)}  Time`));
-  for (const s of summary.stages) {
-    const steps = `${s.steps.passed}/${s.steps.failed}/${s.steps.skipped}`;
-    const checks = `${s.checks.passed}/${s.checks.failed}/${s.checks.broken}`;
-    out.push(`${mark(s)} ${pad(s.id, titleW)}  ${pad(steps, 19)}  ${pad(checks, 22)}  ${duration(s.durationMs)}`);
-  }
+  out.push(c.bold(line(' '.repeat(markW), STAGE_HEAD, STEPS_HEAD, CHECKS_HEAD, TIME_HEAD)));
+  for (const r of rows) out.push(line(mark(r.stage), shorten(r.stage.id, stageW), r.steps, r.checks, r.time));
+  if (rows.some((r) => r.stage.id.length > stageW)) out.push(c.dim('… marks a shortened stage id: summary.json and `stackcheck plan` show it in full'));
   const k = summary.counts;
   out.push('');
   out.push(

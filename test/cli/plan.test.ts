@@ -1,13 +1,11 @@
 // Runs the built CLI (`dist/src/cli.js plan …`) as a user would and checks exit codes and output.
 import { tempDir } from '../helpers/tmp.js';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlanJson } from '../../src/cli/plan.js';
-
-const root = resolve(__dirname, '../..');
-const cli = join(root, 'dist/src/cli.js');
+import { buildCli, CLI as cli, ROOT as root } from '../helpers/build.js';
 
 // Runs `stackcheck plan ARGS` from the repository root.
 function plan(...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -15,18 +13,14 @@ function plan(...args: string[]): { code: number | null; stdout: string; stderr:
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// The built CLI, from this tree: a failed build fails the file.
 beforeAll(() => {
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-  } catch {
-    // a type error elsewhere in the tree still emits JavaScript; the CLI must exist
-  }
-  expect(existsSync(cli)).toBe(true);
-}, 180_000);
+  buildCli();
+}, 300_000);
 
 describe('stackcheck plan --json', () => {
   it('prints stages, checks and steps with hosts as written and 1-based source lines', () => {
-    const r = plan('fixtures/tutorials/prompt-style.md', '--json');
+    const r = plan('fixtures/tutorials/prompt-style.md', '--json', '--parse-only');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout) as PlanJson;
@@ -53,12 +47,12 @@ describe('stackcheck plan --json', () => {
   });
 
   it('prints file steps with their path', () => {
-    const json = JSON.parse(plan('fixtures/tutorials/annotated.md', '--json').stdout) as PlanJson;
+    const json = JSON.parse(plan('fixtures/tutorials/annotated.md', '--json', '--parse-only').stdout) as PlanJson;
     expect(json.stages[0]?.steps[1]).toEqual({ host: 'db-node', kind: 'file', line: 12, path: '/etc/mysql/mariadb.conf.d/99-openstack.cnf' });
   });
 
   it('adds the file of each step when the tutorial is a folder', () => {
-    const json = JSON.parse(plan('fixtures/tutorials/folder', '--json').stdout) as PlanJson;
+    const json = JSON.parse(plan('fixtures/tutorials/folder', '--json', '--parse-only').stdout) as PlanJson;
     expect(json.stages.flatMap((s) => s.steps)).toEqual([
       { host: 'db-node', kind: 'shell', line: 5, file: 'fixtures/tutorials/folder/01-base.md', command: 'apt-get update' },
       { host: 'auth-node', kind: 'shell', line: 5, file: 'fixtures/tutorials/folder/02-identity.md', command: 'apt-get install -y keystone' },
@@ -66,7 +60,7 @@ describe('stackcheck plan --json', () => {
   });
 
   it('reads every file of the seed tutorial', () => {
-    const r = plan('fixtures/seed', '--json');
+    const r = plan('fixtures/seed', '--json', '--parse-only');
     expect(r.code).toBe(0);
     const all = (JSON.parse(r.stdout) as PlanJson).stages.flatMap((s) => s.steps);
     expect(all).toHaveLength(231);
@@ -96,7 +90,7 @@ describe('stackcheck plan (text)', () => {
 
 
   it('shows stages, checks, and each step with host, line and a one-line command', () => {
-    const r = plan('fixtures/tutorials/prompt-style.md');
+    const r = plan('fixtures/tutorials/prompt-style.md', '--parse-only');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('Prompt-style fixture  (fixtures/tutorials/prompt-style.md)');
@@ -120,7 +114,7 @@ describe('stackcheck plan (text)', () => {
   });
 
   it('describes file steps and options', () => {
-    const lines = plan('fixtures/tutorials/annotated.md').stdout.split('\n');
+    const lines = plan('fixtures/tutorials/annotated.md', '--parse-only').stdout.split('\n');
     expect(lines).toContain('   db-node    line 7  # apt-get install -y mariadb-server … (+1 lines)  (timeout 10m, retries 2)');
     expect(lines).toContain('   db-node    line 12  merge INI keys into /etc/mysql/mariadb.conf.d/99-openstack.cnf (3 lines)');
     expect(lines).toContain('   auth-node  line 20  [keystone]$ keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone  (exit 0,1)');
@@ -154,6 +148,21 @@ describe('stackcheck plan: bad input exits 2 with file:line, printing nothing on
     expect(r.stderr).toContain(`fixtures/tutorials/broken/undefined-vars.md:6: host role "db-nod" is not in ${join(dir, 'inv.yaml')} (did you mean "db-node"?)`);
     expect(r.stderr).toContain('fixtures/tutorials/broken/undefined-vars.md:8: host role "auth-node"');
     expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it('without --inventory: a variable the lab\'s defaults do not define, as `run` would fail', () => {
+    const r = plan('fixtures/tutorials/prompt-style.md');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('without --inventory, `run` uses the local lab and no variables');
+    expect(r.stderr).toContain('fixtures/tutorials/prompt-style.md:29: {{ KEYSTONE_DBPASS }} is not defined');
+    // the tutorial's own lab vars define everything the lab tutorial uses
+    expect(plan('tutorial-lab').code).toBe(0);
+    // the real-machines tutorial needs a disk the lab does not have
+    const real = plan('tutorial');
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain('{{ CINDER_DISK }} is not defined');
+    expect(real.stderr).toContain('tutorial/vars/lab.yaml');
   });
 
   it('a tutorial that does not exist', () => {

@@ -1,14 +1,14 @@
 // `stackcheck run` end to end: the built CLI runs the fixture tutorial on the test sshd and exits 0 / 1 / 2.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { join } from 'node:path';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
+import { buildCli, CLI, ROOT } from '../helpers/build.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli.js');
 const FIXTURE = join(ROOT, 'fixtures/tutorials/run-e2e');
 const SECRET = 'Fixture-S3cret-Pw';
 
@@ -40,7 +40,7 @@ function readTree(dir: string): string {
     .join('\n');
 }
 
-describe.skipIf(!sshdAvailable())('stackcheck run (built CLI) against a real sshd', () => {
+requires(prerequisite.sshd()).describe('stackcheck run (built CLI) against a real sshd', () => {
   let sshd: TestSshd;
   let tmp: string;
   let work: string;
@@ -70,18 +70,13 @@ describe.skipIf(!sshdAvailable())('stackcheck run (built CLI) against a real ssh
   }
 
   beforeAll(async () => {
-    // The test exercises the shipped, compiled CLI: build it (3 s) so it is never stale.
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-    } catch {
-      // type errors elsewhere still emit JavaScript; the CLI's presence is what matters
-    }
-    if (!existsSync(CLI)) throw new Error(`${CLI} was not built`);
+    // The test exercises the shipped, compiled CLI: build it (a few seconds) so it is never stale; a failed build fails the file.
+    buildCli();
     sshd = await startSshd();
     tmp = mkdtempSync(join(tmpdir(), 'sc-cli-run-'));
     work = join(tmp, 'work');
     writeFileSync(join(tmp, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await sshd?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });

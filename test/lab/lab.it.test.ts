@@ -2,7 +2,7 @@
 // default lab (labbr0, 10.99.0.0/24) is never touched: up from nothing, ssh with host-key
 // verification, names, apt through the cache, snapshot/restore, and purge leaving nothing behind.
 import { tempDir } from '../helpers/tmp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,8 +16,8 @@ import { hostFeatures } from '../../src/lab/host-deps.js';
 import { runCommand } from '../../src/cli/run.js';
 import { writeInventory } from '../../src/lab/inventory.js';
 import { labDir, readState } from '../../src/lab/state.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 
-const isRoot = process.getuid?.() === 0;
 const LAB = 'labtst';
 const BRIDGE = 'labtst0';
 const lines: string[] = [];
@@ -66,7 +66,7 @@ function ssh(inventoryFile: string, address: string, command: string, knownHosts
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
-describe.skipIf(!isRoot)('stackcheck lab (LXC, two hosts on labtst0)', () => {
+requires(prerequisite.root()).describe('stackcheck lab (LXC, two hosts on labtst0)', () => {
   let up: UpResult;
 
   beforeAll(async () => {

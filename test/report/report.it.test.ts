@@ -2,9 +2,9 @@
 // and a real vitest check run through allure-vitest, then every report: Allure results (schema), JUnit
 // (parsed), summary.json (counts), the HTML report rendered in headless Chromium (failing check and remedy
 // visible), no secret anywhere under the run folder, and no reference to an outside host in the HTML.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +21,8 @@ import type { RunSummary } from '../../src/report/summary.js';
 import { assertNoSecrets, findSecretLeaks } from '../../src/report/redact-results.js';
 import { buildReport, outsideUrls, reportCode, type BuiltReport } from '../../src/report/html.js';
 import { serveReport } from '../../src/report/serve.js';
-import { sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { parseTutorial } from '../../src/runner/parse.js';
 import { resolvePlan } from '../../src/runner/plan.js';
@@ -30,6 +31,7 @@ import { FIXTURE_CHECKS } from './fixtures/check-table.js';
 
 const exec = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
+const withChromium = requires(prerequisite.chromium(CHROMIUM));
 const SECRET = 'Pl4nted-Secr3t-9f2c';
 const TUTORIAL = 'Fixture tutorial';
 
@@ -90,7 +92,7 @@ function files(dir: string): string[] {
     .filter((p) => statSync(p).isFile());
 }
 
-describe.skipIf(!sshdAvailable())('reports of a real run', () => {
+requires(prerequisite.sshd()).describe('reports of a real run', () => {
   let sshd: TestSshd;
   let work: string;
   let runDir: string;
@@ -270,7 +272,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     }
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('shows the failing check and its remedy in the rendered single-file report (headless Chromium)', async () => {
+  withChromium.it('shows the failing check and its remedy in the rendered single-file report (headless Chromium)', async () => {
     const data = files(join(built.htmlDir, 'data', 'test-results')).map((f) => JSON.parse(readFileSync(f, 'utf8')) as { id: string; name: string });
     const failing = data.find((t) => t.name.startsWith('[keystone.catalog]'));
     expect(failing).toBeDefined();
@@ -291,7 +293,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     copyFileSync(shot, join(artifacts, 'report-failing-check.png'));
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('control: the same results rendered by Allure unmodified would call Google Analytics', async () => {
+  withChromium.it('control: the same results rendered by Allure unmodified would call Google Analytics', async () => {
     const raw = join(work, 'raw');
     const cli = join(resolve(import.meta.dirname, '../..'), 'node_modules', 'allure', 'cli.js');
     await exec(process.execPath, [cli, 'awesome', resultsDir, '--single-file', '-o', raw], { cwd: work, timeout: 120_000 });
@@ -304,7 +306,7 @@ describe.skipIf(!sshdAvailable())('reports of a real run', () => {
     }
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('serves the multi-file report on 127.0.0.1, where it renders', async () => {
+  withChromium.it('serves the multi-file report on 127.0.0.1, where it renders', async () => {
     const server = await serveReport(built.htmlDir);
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

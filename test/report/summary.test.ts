@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { EventBus } from '../../src/log.js';
 import { Redactor } from '../../src/redact.js';
-import { renderSummary, SummaryCollector, useColor, writeSummary, type RunSummary } from '../../src/report/summary.js';
+import { renderSummary, SummaryCollector, TABLE_WIDTH, useColor, writeSummary, type RunSummary, type StageSummary } from '../../src/report/summary.js';
 import { localStages, runLocally } from './local-run.js';
 import { checkResults, SECRET } from './checks-fixture.js';
 
@@ -70,5 +71,78 @@ describe('SummaryCollector', () => {
     expect(useColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
     expect(useColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
     expect(renderSummary(collect(), { color: true })).toContain('\u001b[');
+  });
+});
+
+// The lab tutorial's stage ids (tutorial-lab/), the long ones included.
+const LAB_STAGE_IDS = [
+  'overview-and-hosts',
+  'mysql-mariadb-on-db-node',
+  'rabbitmq-on-db-node',
+  'keystone-on-auth-node',
+  'glance-on-image-node',
+  'placement-and-the-nova-controller-on-api-node',
+  'neutron-on-network-node-and-compute-1',
+  'nova-compute-on-compute-1',
+  'cinder-api-and-scheduler-on-api-node',
+  'lab-variant-cinder-volume-with-ceph-rbd-on-volume-node',
+  'horizon-on-api-node',
+  'first-instance',
+];
+
+// A finished run of those stages, with counts and times of different widths.
+function labRun(ids: string[]): RunSummary {
+  const stages = ids.map(
+    (id, i): StageSummary => ({
+      id,
+      title: id,
+      status: i === 5 ? 'failed' : i > 9 ? 'not-run' : 'passed',
+      durationMs: [400, 9_000, 61_000, 754_000][i % 4] ?? 0,
+      steps: { passed: i * 3, failed: i === 5 ? 1 : 0, skipped: i > 9 ? 12 : 0 },
+      checks: { passed: i * 11, failed: i === 5 ? 2 : 0, broken: 0, skipped: 0 },
+    }),
+  );
+  return { runId: 'r2', tutorial: 'tutorial-lab', inventory: 'lab', status: 'failed', startedAt: '', durationMs: 3_600_000, counts: { steps: { total: 0, passed: 0, failed: 0, skipped: 0 }, checks: { total: 0, passed: 0, failed: 0, broken: 0, skipped: 0 } }, stages, checks: [], failures: [] };
+}
+
+// The table's header and stage rows (colour codes removed), and where each column starts or ends on each.
+function columns(text: string, stages: number): { lines: string[]; steps: number[]; checks: number[]; timeEnd: number[] } {
+  const lines = stripVTControlCharacters(text).split('\n').slice(0, stages + 1);
+  const cells = lines.slice(1).map((l) => /(?<steps>\d+\/\d+\/\d+) +(?<checks>\d+\/\d+\/\d+) +\S+$/d.exec(l)?.indices?.groups);
+  const head = lines[0] ?? '';
+  return {
+    lines,
+    steps: [head.indexOf('Steps ok/fail/skip'), ...cells.map((g) => g?.steps?.[0] ?? -1)],
+    checks: [head.indexOf('Checks ok/fail/broken'), ...cells.map((g) => g?.checks?.[0] ?? -1)],
+    timeEnd: lines.map((l) => l.length),
+  };
+}
+
+describe('the end-of-run table with long stage ids', () => {
+  it.each([false, true])('keeps every count column in line with its header, in at most 100 columns (colour: %s)', (color) => {
+    const text = renderSummary(labRun(LAB_STAGE_IDS), { color });
+    const { lines, steps, checks, timeEnd } = columns(text, LAB_STAGE_IDS.length);
+    expect(new Set(steps).size, lines.join('\n')).toBe(1);
+    expect(new Set(checks).size, lines.join('\n')).toBe(1);
+    expect(new Set(timeEnd).size, lines.join('\n')).toBe(1);
+    expect(steps[0]).toBeGreaterThan(0);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(TABLE_WIDTH);
+    // Ids that fit are whole; the longest are cut with '…' and still recognisable; the table says where they are whole.
+    expect(lines.some((l) => /\bneutron-on-network-node-and-compute-1 /.test(l))).toBe(true);
+    const cut = lines.find((l) => l.includes('lab-variant-cinder-volume-with-ceph-rbd'));
+    expect(cut).toMatch(/ lab-variant-cinder-volume-with-ceph-rbd-on[a-z-]*… /);
+    expect(text).toContain('… marks a shortened stage id: summary.json and `stackcheck plan` show it in full');
+  });
+
+  it('sizes the stage column to the longest id when all fit, without shortening any', () => {
+    const ids = ['basic', 'neutron-on-network-node-and-compute-1', 'placement-and-the-nova-controller-on-api-node'];
+    const text = renderSummary(labRun(ids), { color: false });
+    const { lines, steps, checks } = columns(text, ids.length);
+    expect(new Set(steps).size).toBe(1);
+    expect(new Set(checks).size).toBe(1);
+    // "FAIL " then the longest id (45 columns, just fits) then two spaces: the counts start right after it.
+    expect(steps[0]).toBe(5 + 'placement-and-the-nova-controller-on-api-node'.length + 2);
+    for (const id of ids) expect(lines.some((l) => l.includes(` ${id} `))).toBe(true);
+    expect(text).not.toContain('…');
   });
 });

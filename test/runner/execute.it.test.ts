@@ -1,5 +1,5 @@
 // executePlan against a real sshd: shell state, exit codes, timeouts, retries, resume, file steps, redaction.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { executePlan, type ExecuteOptions } from '../../src/runner/execute.js';
 import { RunDir } from '../../src/runner/run-dir.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import type { Plan } from '../../src/runner/types.js';
-import { inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { inventoryFor, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 import { file, makePlan, sh } from '../helpers/plan.js';
 
 // Read every file under a folder (to look for leaked secrets).
@@ -22,7 +23,7 @@ function readTree(dir: string): string {
   return all;
 }
 
-describe.skipIf(!sshdAvailable())('executePlan on a real sshd', () => {
+requires(prerequisite.sshd()).describe('executePlan on a real sshd', () => {
   let sshd: TestSshd;
   let pool: SshPool;
   let work: string;

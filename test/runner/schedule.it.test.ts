@@ -1,13 +1,14 @@
 // Stages side by side (`run --jobs N` with `<!-- after: … -->`) on a real sshd: independent stages overlap,
 // steps on one host never do, and a failure stops new stages from starting.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { EventBus, type RunEvent } from '../../src/log.js';
 import { executePlan, type ExecuteOptions } from '../../src/runner/execute.js';
 import { RunDir } from '../../src/runner/run-dir.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import type { Plan } from '../../src/runner/types.js';
-import { inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { inventoryFor, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 import { makePlan, sh } from '../helpers/plan.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -30,7 +31,7 @@ function after(plan: Plan, id: string, ...ids: string[]): Plan {
   return plan;
 }
 
-describe.skipIf(!sshdAvailable())('stages side by side on a real sshd', () => {
+requires(prerequisite.sshd()).describe('stages side by side on a real sshd', () => {
   let sshd: TestSshd;
   let pool: SshPool;
   let work: string;

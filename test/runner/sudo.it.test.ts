@@ -1,18 +1,18 @@
 // The non-root path: an SSH user who is not root runs `#` steps through `sudo -n`, `user=` steps through
 // `sudo -n -u`, and gets a clear message when sudo wants a password. Needs root (to create the users) and sudo.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { EventBus } from '../../src/log.js';
 import { executePlan } from '../../src/runner/execute.js';
 import { SshPool } from '../../src/ssh/pool.js';
-import { inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { inventoryFor, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 import { makePlan, sh } from '../helpers/plan.js';
 
 const SUDOER = 'stackcheck-test';
 const NO_SUDO = 'stackcheck-nosudo';
 const SUDOERS_FILE = '/etc/sudoers.d/stackcheck-test';
-const canRun = sshdAvailable() && process.getuid?.() === 0 && existsSync('/usr/bin/sudo');
 
 // Create a local user that can log in with a key (password field `*`: not locked, no password).
 function ensureUser(name: string): void {
@@ -24,7 +24,7 @@ function ensureUser(name: string): void {
   execFileSync('usermod', ['-p', '*', name]);
 }
 
-describe.skipIf(!canRun)('steps as a non-root SSH user', () => {
+requires(prerequisite.sshd(), prerequisite.root(), prerequisite.sudo()).describe('steps as a non-root SSH user', () => {
   let sshd: TestSshd;
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 // The SSH layer against a real OpenSSH server on 127.0.0.1.
 import { tempDir } from '../helpers/tmp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,9 +8,12 @@ import { SshPool } from '../../src/ssh/pool.js';
 import { remoteCommand, killCommand } from '../../src/ssh/exec.js';
 import { pidFile, withShellState } from '../../src/runner/shell-state.js';
 import { StackcheckError } from '../../src/error.js';
-import { freePort, inventoryFor, sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { freePort, inventoryFor, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { prerequisite, requires } from '../helpers/requires.js';
 
-describe.skipIf(!sshdAvailable())('SshPool against a real sshd', () => {
+const withSshd = requires(prerequisite.sshd());
+
+withSshd.describe('SshPool against a real sshd', () => {
   let sshd: TestSshd;
   let pool: SshPool;
 
@@ -113,7 +116,7 @@ describe.skipIf(!sshdAvailable())('SshPool against a real sshd', () => {
   });
 });
 
-describe.skipIf(!sshdAvailable())('connection errors', () => {
+withSshd.describe('connection errors', () => {
   let sshd: TestSshd;
   beforeAll(async () => {
     sshd = await startSshd();

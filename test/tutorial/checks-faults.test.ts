@@ -3,7 +3,6 @@
 // cause. Target: the inventory in $STACKCHECK_TEST_INVENTORY, else the lab's (after `stackcheck run tutorial`).
 // Runs in the `tutorial` project, after the tutorial has built the lab.
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { inventoryPath } from '../../src/lab/inventory.js';
@@ -13,6 +12,7 @@ import { expectedFor } from '../../src/checks/expect.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { remoteCommand, shQuote, type ExecResult } from '../../src/ssh/exec.js';
+import { buildCli } from '../helpers/build.js';
 
 let inventory: Inventory;
 let pool: SshPool;
@@ -81,7 +81,7 @@ describe('on the deployment the tutorial built', () => {
   });
 
   test('`stackcheck check` (the command an operator types) passes every check and exits 0', async () => {
-    const cli = resolve(import.meta.dirname, '../../dist/src/cli.js');
+    const cli = buildCli();
     const r = spawnSync(process.execPath, [cli, 'check', '--inventory', inventory.file, '--functional'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 900_000 });
     const last = r.stdout.trim().split('\n').pop() ?? '';
     expect(last, r.stdout + r.stderr).toMatch(/^(\d+) checks: \1 passed, 0 failed, 0 broken, 0 skipped$/);

@@ -2,13 +2,11 @@
 // every stage's checks included. Fails on any failed step or check. Slow (tens of minutes): `npm run test:tutorial`.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import type { RunSummary } from '../../src/report/summary.js';
+import { buildCli, CLI, ROOT } from '../helpers/build.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli.js');
 const TUTORIAL = process.env.STACKCHECK_TUTORIAL ?? join(ROOT, 'tutorial-lab');
 const REPORTS = join(ROOT, 'reports', 'tutorial');
 
@@ -21,8 +19,9 @@ function cli(args: string[]): Promise<number> {
   });
 }
 
+// The CLI built from this tree; a failed build (type errors included) fails the tier before the lab is touched.
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  buildCli();
 });
 
 test('the lab tutorial installs from nothing and every stage\'s checks pass', async () => {
