@@ -20,7 +20,7 @@ function byId(results: CheckResult[], id: string): CheckResult {
 }
 
 // Checks as after the tutorial's Glance stage.
-const check = (only: string[], functional = false): Promise<CheckResult[]> => runChecks({ inventory: target.inventory, only, functional, stage: 'glance' });
+const check = (only: string[], functional = false): Promise<CheckResult[]> => runChecks({ inventory: target.inventory, only, functional, stage: 'glance', installed: ['hosts', 'mysql', 'rabbitmq', 'keystone', 'glance'] });
 
 beforeAll(async () => {
   target = await chkTarget(undefined, { glance: true });
