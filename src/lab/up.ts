@@ -1,8 +1,8 @@
-// `lab up`: host packages → bridge → package cache → base → one clone per role → started, verified,
-// inventory written. Idempotent: every stage checks what exists and only builds what is missing.
+// `lab up`: host preflight (files, commands, packages) → bridge → package cache → base → one clone per role →
+// started, verified, inventory written. Idempotent: every stage checks what exists and only builds what is missing.
 import { StackcheckError } from '../error.js';
 import { exec, seconds, timed, type Progress } from './exec.js';
-import { ensureHostLimits, ensureHostPackages, ensureRoot, hostFeatures, reportHostFeatures } from './host-deps.js';
+import { ensureHostLimits, ensureHostRequirements, ensureRoot, hostFeatures, reportHostFeatures } from './host-deps.js';
 import { ensureBridge, checkBridge } from './bridge.js';
 import { ensureAptCache } from './apt-cache.js';
 import { ensureBase } from './base.js';
@@ -59,7 +59,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
 async function build(spec: LabSpec, hosts: LabHost[], progress: Progress): Promise<UpResult> {
   const start = Date.now();
   progress(`lab "${spec.name}": ${hosts.map((h) => `${h.role} ${h.address}`).join(', ')} on ${spec.bridge} (${spec.network}/${spec.prefix})`);
-  await ensureHostPackages(progress);
+  await ensureHostRequirements(progress);
   ensureHostLimits(progress);
   await checkBridge(spec);
   writeState(spec);
