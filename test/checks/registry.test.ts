@@ -38,6 +38,8 @@ describe('check registry', () => {
     expect(err).toBeInstanceOf(StackcheckError);
     expect((err as StackcheckError).exitCode).toBe(2);
     expect((err as Error).message).toContain('novva.api');
+    // a pattern that matches no check is named too, never an empty selection
+    expect(() => selectChecks(['keystone', 'nova.zz*'])).toThrow('unknown check id or component: nova.zz*');
   });
 
   test('checkMeta refuses ids that are not registered', () => {

@@ -1,11 +1,13 @@
 // The tutorial regression: from nothing, bring up the lab and run the whole lab tutorial with `stackcheck run`,
 // every stage's checks included. Fails on any failed step or check. Slow (tens of minutes): `npm run test:tutorial`.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import type { RunSummary } from '../../src/report/summary.js';
 import { buildCli, CLI, ROOT } from '../helpers/build.js';
+import { tempDir } from '../helpers/tmp.js';
+import type { CheckResult } from '../../src/checks/types.js';
 
 const TUTORIAL = process.env.STACKCHECK_TUTORIAL ?? join(ROOT, 'tutorial-lab');
 const REPORTS = join(ROOT, 'reports', 'tutorial');
@@ -43,4 +45,27 @@ test('the lab tutorial installs from nothing and every stage\'s checks pass', as
   expect(summary.failures.map((f) => `${f.kind} ${f.id} @ ${f.host}: ${f.message}`), 'failed steps and checks').toEqual([]);
   expect(summary.counts.checks.total, 'checks that ran').toBeGreaterThan(0);
   expect(code).toBe(0);
+});
+
+test('the lab remembers what is deployed: a small tutorial run on it afterwards changes nothing `check` expects', () => {
+  const run = (args: string[]): { code: number | null; out: string } => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 600_000 });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  // A one-off fix: one stage, installs nothing, no variables of the tutorial.
+  const dir = tempDir('sc-one-off-');
+  writeFileSync(join(dir, 'one-off.md'), '# One-off fix\n\n## Look at the clock\n\n    root@db-node:~# date -u\n');
+  const fix = run(['run', join(dir, 'one-off.md'), '--reports', join(dir, 'reports')]);
+  expect(fix.code, fix.out).toBe(0);
+
+  const status = run(['lab', 'status']);
+  expect(status.out).toMatch(/deployed: OpenStack Zed on Debian 12, by hand \(.*tutorial-lab\): 12\/12 stages done/);
+  expect(status.out).toMatch(/also ran \(installs nothing, does not change what `check` expects\): One-off fix/);
+
+  // The checks still use the deployment's variables (the passwords the one-off tutorial never had).
+  const check = run(['check', '--only', 'keystone.auth,mysql.users,nova.api,cinder.volume', '--json']);
+  expect(check.code, check.out).toBe(0);
+  const results = JSON.parse(check.out.slice(check.out.indexOf('['))) as CheckResult[];
+  expect(results.filter((r) => r.status !== 'passed').map((r) => `${r.id} @ ${r.host}: ${r.message}`)).toEqual([]);
+  expect(new Set(results.map((r) => r.id)).size).toBe(4);
 });
