@@ -80,11 +80,12 @@ interface LabTarget {
 
 // Without --inventory the run targets the local lab, bringing it up when it is not running. The run gets an
 // inventory of its own (the lab + this tutorial's vars): the lab's inventory stays its deployment's.
-async function labInventory(tutorialPath: string, bus: EventBus): Promise<LabTarget> {
+async function labInventory(tutorialPath: string, tutorial: Tutorial, bus: EventBus): Promise<LabTarget> {
   const { ensureLab, writeInventory, requireState, tutorialInventoryPath, labVarsFor } = await import('../lab/index.js');
   const lab = process.env.STACKCHECK_LAB ?? 'lab';
   bus.emit({ kind: 'info', message: `no --inventory: using the local lab "${lab}" (stackcheck lab up)` });
-  await ensureLab({ lab, progress: (m: string) => bus.emit({ kind: 'info', message: m }) });
+  const roles = [...new Set(tutorial.stages.flatMap((s) => s.steps.map((st) => st.host)))];
+  await ensureLab({ lab, roles, progress: (m: string) => bus.emit({ kind: 'info', message: m }) });
   const varsFile = labVarsFor(tutorialPath);
   const out = tutorialInventoryPath(lab, tutorialPath);
   const inventoryFile = await writeInventory(requireState(lab).spec, { out, ...(varsFile ? { varsFile } : {}) });
@@ -136,7 +137,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
   const reporterOpts = { resumeCommand: '', ...(opts.color !== undefined ? { color: opts.color } : {}) };
   const unsubscribe = terminalReporter(bus, reporterOpts);
   try {
-    const lab = opts.inventory || opts.dryRun ? undefined : await labInventory(tutorialPath, bus);
+    const lab = opts.inventory || opts.dryRun ? undefined : await labInventory(tutorialPath, tutorial, bus);
     const inventoryFile = opts.inventory ?? lab?.inventoryFile;
     if (!inventoryFile) {
       throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', {

@@ -125,23 +125,24 @@ async function verifySsh(spec: LabSpec, hosts: LabHost[]): Promise<void> {
 /** Options of ensureLab (used by run/guide/check when no inventory is given). */
 export interface EnsureLabOptions {
   lab?: string;
+  /** Roles that must be up (those the tutorial runs on); default: every host of the lab. */
+  roles?: string[];
   progress?: Progress;
 }
 
-// Bring the lab up if it is not running (all recorded hosts RUNNING), and return its inventory.
+// Bring the lab's hosts up (the roles asked for, else all) when they are not all running; return its inventory.
 export async function ensureLab(opts: EnsureLabOptions = {}): Promise<{ inventoryFile: string }> {
   const name = opts.lab ?? process.env.STACKCHECK_LAB ?? 'lab';
   const state = readState(name);
-  if (state) {
-    const created: LabHost[] = [];
-    for (const h of state.spec.hosts) if (await hostComplete(containerName(name, h.role))) created.push(h);
-    if (created.length > 0) {
-      const states = await Promise.all(created.map((h) => hostState(containerName(name, h.role))));
-      if (states.every((s) => s === 'RUNNING')) return { inventoryFile: await writeInventory(state.spec) };
-      const r = await labUp({ lab: name, hosts: created.map((h) => h.role).join(','), ...(opts.progress ? { progress: opts.progress } : {}) });
-      return { inventoryFile: r.inventoryFile };
-    }
+  const progress = opts.progress ? { progress: opts.progress } : {};
+  const spec = state?.spec;
+  const wanted = spec ? spec.hosts.filter((h) => !opts.roles || opts.roles.includes(h.role)) : [];
+  if (spec && wanted.length > 0) {
+    const states = await Promise.all(wanted.map(async (h) => ((await hostComplete(containerName(name, h.role))) ? hostState(containerName(name, h.role)) : 'ABSENT')));
+    if (states.every((s) => s === 'RUNNING')) return { inventoryFile: await writeInventory(spec) };
+    const r = await labUp({ lab: name, hosts: wanted.map((h) => h.role).join(','), ...progress });
+    return { inventoryFile: r.inventoryFile };
   }
-  const r = await labUp({ lab: name, ...(opts.progress ? { progress: opts.progress } : {}) });
+  const r = await labUp({ lab: name, ...progress });
   return { inventoryFile: r.inventoryFile };
 }
