@@ -189,26 +189,27 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
 }
 
 /**
- * A result for every selected check that produced none: broken when the stage named it (it was promised and did not
- * run), skipped with the reason otherwise (a component or group asked for, about something not installed).
+ * A result for every selected check that produced none. When what it needs is installed it should have run: broken,
+ * naming the stage that declared it (a check never passes by omission). When something it needs is not installed
+ * it is skipped with that reason — unless a stage named it by id, which promised a result: broken then too.
  */
 export function unanswered(selected: readonly string[], results: readonly CheckResult[], opts: Pick<RunChecksOptions, 'installed' | 'declaredBy' | 'stage' | 'only'>): CheckResult[] {
   const answered = new Set(results.map((r) => r.id));
   const named = new Set((opts.only ?? []).map((s) => s.trim()).filter((s) => isKnownCheck(s) && !(s in CHECK_GROUPS)));
   const installed = new Set<string>(opts.installed ?? INSTALL_KEYS);
+  const by = opts.declaredBy !== undefined ? `declared by stage "${opts.declaredBy}", ` : '';
   return selected
     .filter((id) => !answered.has(id))
     .map((id) => {
       const meta = checkMeta(id);
       const missing = meta.needs.filter((k) => !installed.has(k));
-      const why = missing.length > 0
-        ? `it needs ${missing.join(', ')}, which the stages run so far did not install (installed: ${[...installed].join(', ') || 'nothing'})`
-        : 'the check file declared no test for it on this deployment (a defect of the check: report it)';
-      const promised = opts.declaredBy !== undefined && named.has(id);
-      const o = promised
-        ? { status: 'broken' as const, message: `declared by stage "${opts.declaredBy}", produced no result: ${why}`, evidence: [] as [] }
-        : { status: 'skipped' as const, message: `not checked: ${why}`, evidence: [] as [] };
-      return result(meta, 'deployment', o, 0, opts.stage);
+      if (missing.length > 0) {
+        const why = `it needs ${missing.join(', ')}, which the stages run so far did not install (installed: ${[...installed].join(', ') || 'nothing'})`;
+        const promised = opts.declaredBy !== undefined && named.has(id);
+        return result(meta, 'deployment', promised ? { status: 'broken', message: `${by}produced no result: ${why}`, evidence: [] } : { status: 'skipped', message: `not checked: ${why}`, evidence: [] }, 0, opts.stage);
+      }
+      const why = 'the check file declared no test for it on this deployment (a defect of the check: report it)';
+      return result(meta, 'deployment', { status: 'broken', message: `${by}produced no result: ${why}`, evidence: [] }, 0, opts.stage);
     });
 }
 

@@ -30,6 +30,12 @@ describe('checks without a result', () => {
     expect(r?.message).toMatch(/^not checked: it needs nova-compute/);
   });
 
+  it('a check whose needs are installed and that produced nothing is broken however it was selected', () => {
+    const [r] = unanswered(['nova.conductor', 'nova.scheduler'], [passed('nova.conductor')], { only: ['nova'], installed: ['nova-controller'] });
+    expect(r).toMatchObject({ id: 'nova.scheduler', status: 'broken' });
+    expect(r?.message).toBe('produced no result: the check file declared no test for it on this deployment (a defect of the check: report it)');
+  });
+
   it('every selected check with a result needs nothing more', () => {
     expect(unanswered(['keystone.api'], [passed('keystone.api')], { only: ['keystone'] })).toEqual([]);
   });

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StackcheckError } from '../../src/error.js';
-import { labUp, type UpResult } from '../../src/lab/up.js';
+import { ensureLab, labUp, type UpResult } from '../../src/lab/up.js';
+import { deployedInstalls, readDeployment, recordStageDone } from '../../src/lab/deployment.js';
 import { labDown } from '../../src/lab/down.js';
 import { snapshotLab, restoreLab } from '../../src/lab/snapshot.js';
 import { loadSpec } from '../../src/lab/spec.js';
@@ -184,10 +185,20 @@ requires(prerequisite.root()).describe('stackcheck lab (LXC, two hosts on labtst
     expect(ssh(up.inventoryFile, '10.99.99.11', 'hello').out).toMatch(/Hello, world!/);
   });
 
-  it('restores a snapshot: a file created after it is gone, what came before stays', async () => {
+  it('brings up a stopped host that a tutorial run needs', async () => {
+    execFileSync('lxc-stop', ['-n', 'sc-labtst-compute-1']);
+    await ensureLab({ lab: LAB, roles: ['db-node', 'compute-1'], progress });
+    expect(execFileSync('lxc-info', ['-n', 'sc-labtst-compute-1', '-s', '-H'], { encoding: 'utf8' }).trim()).toBe('RUNNING');
+  });
+
+  it('restores a snapshot: a file created after it is gone, what came before stays, and so does what was deployed', async () => {
+    const course = { source: 'course', stages: [{ id: 'db', title: 'DB', installs: { keys: ['mysql'] } }, { id: 'mq', title: 'MQ', installs: { keys: ['rabbitmq'] } }] };
+    recordStageDone(LAB, course, 'db', undefined);
     await snapshotLab(up.spec, 'before', progress);
+    recordStageDone(LAB, course, 'mq', undefined);
     expect(ssh(up.inventoryFile, '10.99.99.11', 'echo x > /root/after-snapshot && rm /usr/bin/hello').code).toBe(0);
     await restoreLab(up.spec, 'before', progress);
+    expect(deployedInstalls(readDeployment(LAB).deployment!)).toEqual(['mysql']);
     const r = ssh(up.inventoryFile, '10.99.99.11', 'ls /root/after-snapshot; hello');
     expect(r.out).toMatch(/No such file or directory/);
     expect(r.out).toMatch(/Hello, world!/);
