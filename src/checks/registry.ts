@@ -161,6 +161,8 @@ export const CHECK_GROUPS: Readonly<Record<string, readonly string[]>> = {
   'cinder.services': ['cinder.scheduler', 'cinder.volume'],
   'cinder.volume-attach': ['cinder.attach'],
   'qemu.processes': ['qemu.instances'],
+  // Every check that changes nothing on the target, of every component: the end of a tutorial checks everything.
+  'read-only': CHECKS.filter((m) => !m.mutating).map((m) => m.id),
 };
 
 /** Whether a name is a known check id or group (what a tutorial may reference). */
