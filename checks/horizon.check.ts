@@ -48,7 +48,13 @@ check('horizon.page', role, async (s, t) => {
   t.logOnFailure(role, 'apache2', '/var/log/apache2/error.log');
   const p = await fetchPage(s, 'GET', loginUrl);
   if (p.status !== 200 || !/csrfmiddlewaretoken/.test(p.body)) {
-    throw new CheckFailure(`the login form at ${loginUrl} (HTTP 200)`, `HTTP ${p.status}${p.location ? ` → ${p.location}` : ''}`, [evidence.http('GET', loginUrl, p.status, p.body.slice(0, 2000))]);
+    // Say what the page was instead of the form: an error status, a redirect, or a page of HTTP 200 without the form.
+    const title = /<title>([^<]*)<\/title>/i.exec(p.body)?.[1]?.trim();
+    const found =
+      p.status !== 200
+        ? `HTTP ${p.status}${p.location ? ` → ${p.location}` : ''}`
+        : `HTTP 200 with a page that has no login form${title ? ` ("${title.slice(0, 80)}")` : ''} (another site, the Apache default page, or Horizon's error page)`;
+    throw new CheckFailure(`the dashboard's login form at ${loginUrl}`, found, [evidence.http('GET', loginUrl, p.status, p.body.slice(0, 2000))]);
   }
 });
 

@@ -5,7 +5,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { checkSuite } from '../src/checks/define.js';
 import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
-import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName } from '../src/checks/api.js';
+import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName, serverFaultRemedy } from '../src/checks/api.js';
 import { sameHost, serviceHost } from '../src/checks/expect.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { describeMysqlError } from '../src/db/mysql.js';
@@ -126,11 +126,13 @@ eachCompute(
       const r = await poll(() => getServer(client, server.id), (x) => x.status === 'ACTIVE' || x.status === 'ERROR', 300_000, 3000);
       if (r.value.status !== 'ACTIVE') {
         const fault = r.value.fault?.message;
-        throw new CheckFailure(
+        const failure = new CheckFailure(
           `test server ${server.id} ACTIVE on ${compute} within 5 min`,
           `status ${r.value.status}${fault ? ` (fault: ${fault})` : ''}`,
           [evidence.json('server', r.value)],
         );
+        const elsewhere = serverFaultRemedy(fault);
+        throw elsewhere ? failure.fixAt(elsewhere.stage, elsewhere.text) : failure;
       }
       const host = r.value['OS-EXT-SRV-ATTR:host'];
       if (host && !sameHost(ctx.inventory, compute, host)) throw new CheckFailure(`the test server on ${compute}`, `it runs on ${host}`);

@@ -82,3 +82,31 @@ export async function poll<T>(get: () => Promise<T>, done: (v: T) => boolean, ti
 export function scratchName(what: string): string {
   return `stackcheck-${what}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 }
+
+/**
+ * Where to look when Nova puts a server in ERROR, from its fault message: "No valid host" is the scheduler and
+ * Placement, a network allocation failure is Neutron, a missing image is Glance — not the compute host the check
+ * was about. Undefined when the fault says nothing more specific (the check's own remedy stands).
+ */
+export function serverFaultRemedy(fault: string | undefined): { stage: string; text: string } | undefined {
+  if (!fault) return undefined;
+  if (/No valid host was found/i.test(fault)) {
+    return {
+      stage: 'placement',
+      text: 'the scheduler found no compute host for the request: openstack resource provider list / inventory list (placement.provider), nova-scheduler.log on api-node, and nova-manage cell_v2 discover_hosts for an unmapped host',
+    };
+  }
+  if (/allocate the network|VirtualInterfaceCreateException|PortBinding|binding_failed|vif_type=binding_failed/i.test(fault)) {
+    return {
+      stage: 'neutron',
+      text: 'Neutron could not plug the port: the Linux bridge agent on the compute host (neutron.linuxbridge-agent), and [nova] in neutron.conf (port events reach Nova)',
+    };
+  }
+  if (/image .*(could not be found|not found)|glance/i.test(fault)) {
+    return { stage: 'glance', text: 'the image could not be read: glance-api on image-node, and [glance] in nova.conf on the compute host' };
+  }
+  if (/IndexError|machine-id/i.test(fault)) {
+    return { stage: 'hosts', text: 'an empty /etc/machine-id breaks the spawn: systemd-machine-id-setup on the compute host' };
+  }
+  return undefined;
+}

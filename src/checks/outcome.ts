@@ -9,6 +9,8 @@ export interface CheckOutcome {
   expected?: string;
   found?: string;
   evidence: Evidence[];
+  /** Where the fix is when it is not where the check usually points (`stage` is an install key). */
+  remedy?: { stage: string; text: string };
 }
 
 const MAX_EVIDENCE = 8_000;
@@ -35,6 +37,8 @@ export class CheckOutcomeError extends Error {
   readonly expected: string | undefined;
   readonly found: string | undefined;
   readonly evidence: Evidence[];
+  /** Set by `fixAt` when what was found points at another stage than the check's usual remedy. */
+  remedy: { stage: string; text: string } | undefined;
 
   constructor(status: 'failed' | 'broken', message: string, opts: { expected?: string; found?: string; evidence?: Evidence[]; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
@@ -42,6 +46,12 @@ export class CheckOutcomeError extends Error {
     this.expected = opts.expected;
     this.found = opts.found;
     this.evidence = opts.evidence ?? [];
+  }
+
+  /** Point the remedy at the stage (install key) that really configures what broke, with what to do there. */
+  fixAt(stage: string, text: string): this {
+    this.remedy = { stage, text };
+    return this;
   }
 
   /** Attach more evidence (e.g. a service log tail) before the error leaves the test. */
@@ -114,6 +124,7 @@ export function toOutcome(err: unknown): CheckOutcome {
       ...(err.expected !== undefined ? { expected: err.expected } : {}),
       ...(err.found !== undefined ? { found: err.found } : {}),
       evidence: err.evidence,
+      ...(err.remedy ? { remedy: err.remedy } : {}),
     };
   }
   const msg = err instanceof Error ? err.message : String(err);

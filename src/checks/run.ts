@@ -61,7 +61,7 @@ function result(meta: CheckMeta, host: string, o: CheckOutcome | { status: 'skip
     message: o.message,
     ...('expected' in o && o.expected !== undefined ? { expected: o.expected } : {}),
     ...('found' in o && o.found !== undefined ? { found: o.found } : {}),
-    remedy: meta.remedy,
+    remedy: 'remedy' in o && o.remedy ? o.remedy : meta.remedy,
     evidence: o.evidence,
     durationMs,
     ...(stage ? { stage } : {}),
@@ -181,8 +181,9 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
   const stages = opts.reportScope?.stages ?? [];
   return results.map((r) => ({
     ...r,
-    // Remedies name install keys; with the tutorial's stages known, point at the stage that declares that install.
-    remedy: { ...r.remedy, stage: stageInstalling(r.remedy.stage, stages) ?? r.remedy.stage },
+    // Remedies name install keys; with the tutorial's stages known, point at the stage that declares that install,
+    // by its heading too (what a student looks for in the tutorial).
+    remedy: remedyInTutorial(r.remedy, stages),
     message: red.redact(r.message),
     evidence: r.evidence.map((e) => ({ ...e, body: red.redact(e.body), name: red.redact(e.name) })),
   }));
@@ -211,6 +212,13 @@ export function unanswered(selected: readonly string[], results: readonly CheckR
       const why = 'the check file declared no test for it on this deployment (a defect of the check: report it)';
       return result(meta, 'deployment', { status: 'broken', message: `${by}produced no result: ${why}`, evidence: [] }, 0, opts.stage);
     });
+}
+
+/** A remedy pointing at the tutorial's own stage (id and heading) that installs what it names. */
+export function remedyInTutorial(remedy: CheckResult['remedy'], stages: readonly { id: string; title: string; installs?: readonly string[] }[]): CheckResult['remedy'] {
+  const id = stageInstalling(remedy.stage, stages);
+  const stage = stages.find((s) => s.id === id);
+  return stage ? { ...remedy, stage: stage.id, stageTitle: stage.title } : remedy;
 }
 
 /** Whether a set of results means "conforms" (skipped checks do not count against it). */

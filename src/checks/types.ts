@@ -42,7 +42,8 @@ export interface CheckResult {
   message: string;
   expected?: string;
   found?: string;
-  remedy: CheckMeta['remedy'];
+  /** Where to fix it: the stage (the tutorial's stage id once the tutorial is known) and its heading. */
+  remedy: CheckMeta['remedy'] & { stageTitle?: string };
   evidence: Evidence[];
   durationMs: number;
   /** Stage after which it ran, when run by `stackcheck run`. */

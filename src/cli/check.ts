@@ -42,7 +42,9 @@ export function formatResult(r: CheckResult, color = false): string {
   const head = `${paint(MARK[r.status])} ${r.id} @ ${r.host}`;
   if (r.status === 'passed') return head;
   if (r.status === 'skipped') return `${head} ${c.dim(`(${r.message})`)}`;
-  const fix = r.status === 'failed' ? ` — fix: see stage "${r.remedy.stage}" (${r.remedy.text})` : '';
+  // Failed and broken results both say where to look; by the tutorial's heading when the tutorial is known.
+  const where = r.remedy.stageTitle ? `"${r.remedy.stageTitle}" (${r.remedy.stage})` : `stage "${r.remedy.stage}"`;
+  const fix = ` — fix: see ${where} (${r.remedy.text})`;
   return `${head}: ${r.message}${c.dim(fix)}`;
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { checkCommand, formatResult, sortResults, summaryLine } from '../../src/cli/check.js';
 import type { CheckResult } from '../../src/checks/types.js';
+import { remedyInTutorial } from '../../src/checks/run.js';
+import { serverFaultRemedy } from '../../src/checks/api.js';
 import { StackcheckError } from '../../src/error.js';
 
 const base: CheckResult = {
@@ -26,8 +28,25 @@ describe('check command output', () => {
 
   test('passed, broken and skipped read differently; no colour codes unless asked', () => {
     expect(formatResult({ ...base, status: 'passed', message: '' })).toBe('✔ nova.compute-up @ compute-1');
-    expect(formatResult({ ...base, status: 'broken', message: 'cannot check: cannot reach compute-1 over SSH' })).toBe('! nova.compute-up @ compute-1: cannot check: cannot reach compute-1 over SSH');
+    expect(formatResult({ ...base, status: 'broken', message: 'cannot check: cannot reach compute-1 over SSH' })).toBe(
+      '! nova.compute-up @ compute-1: cannot check: cannot reach compute-1 over SSH — fix: see stage "nova-compute" (systemctl status nova-compute; check transport_url in /etc/nova/nova.conf)',
+    );
     expect(formatResult({ ...base, status: 'skipped', message: 'not run' })).toBe('- nova.compute-up @ compute-1 (not run)');
+  });
+
+  test('with the tutorial known, the remedy names the stage by its heading, and a fault can point elsewhere', () => {
+    const stages = [
+      { id: 'placement-and-the-nova-controller-on-api-node', title: 'Placement and the Nova controller on api-node', installs: ['placement', 'nova-controller'] },
+      { id: 'nova-compute-on-compute-1', title: 'Nova compute on compute-1', installs: ['nova-compute'] },
+    ];
+    const r = { ...base, remedy: remedyInTutorial(base.remedy, stages) };
+    expect(formatResult(r)).toContain('— fix: see "Nova compute on compute-1" (nova-compute-on-compute-1) (systemctl status nova-compute;');
+    // "No valid host" is the scheduler and Placement, not the compute host
+    const noValidHost = serverFaultRemedy('No valid host was found. There are not enough hosts available.');
+    expect(noValidHost?.stage).toBe('placement');
+    expect(remedyInTutorial(noValidHost!, stages)).toMatchObject({ stage: 'placement-and-the-nova-controller-on-api-node', stageTitle: 'Placement and the Nova controller on api-node' });
+    expect(serverFaultRemedy('Build of instance x aborted: Failed to allocate the network(s), not rescheduling.')?.stage).toBe('neutron');
+    expect(serverFaultRemedy('something unexpected')).toBeUndefined();
   });
 
   test('the same check on two hosts stays two lines, in registry then host order', () => {
