@@ -132,7 +132,7 @@ check(
       if (up.value.status !== 'ACTIVE') throw new CheckBroken(`the test server did not become ACTIVE (${up.value.status}; see nova.boot)`);
       const port = (await need('finding the server port', serverPorts(client, server.id)))[0];
       if (!port) throw new CheckFailure(`a port for server ${server.id}`, 'none');
-      const fip = await createFloatingIp(client, ext.id).catch((err: unknown) => {
+      const fip = await createFloatingIp(client, ext.id, scratchName('fip')).catch((err: unknown) => {
         throw new CheckFailure(`a floating IP allocated on ${expected.externalNetwork}`, describeApiError(err), apiEvidence(err));
       });
       fipId = fip.id;

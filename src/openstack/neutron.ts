@@ -66,9 +66,10 @@ export async function serverPorts(c: OpenStackClient, serverId: string): Promise
   return list<Port>(c, `ports?device_id=${encodeURIComponent(serverId)}`, 'ports');
 }
 
-export async function createFloatingIp(c: OpenStackClient, networkId: string): Promise<FloatingIp> {
-  return (await c.call<{ floatingip: FloatingIp }>('network', 'POST', '/v2.0/floatingips', { body: { floatingip: { floating_network_id: networkId } }, expect: [201] }))
-    .data.floatingip;
+/** Allocate a floating IP; `description` marks it (floating IPs have no name) so a leftover can be found. */
+export async function createFloatingIp(c: OpenStackClient, networkId: string, description?: string): Promise<FloatingIp> {
+  const body = { floatingip: { floating_network_id: networkId, ...(description ? { description } : {}) } };
+  return (await c.call<{ floatingip: FloatingIp }>('network', 'POST', '/v2.0/floatingips', { body, expect: [201] })).data.floatingip;
 }
 
 /** Associate (port id) or disassociate (null) a floating IP. */
