@@ -186,14 +186,25 @@ describe('sabotages', () => {
     }
   });
 
-  test('a wrong RabbitMQ password in nova.conf on the compute host: nova.config names it', async () => {
+  test('a wrong RabbitMQ password in nova.conf on the compute host, service restarted: the file and what the service does both say so', async () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
-    await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf}`, async () => {
-      const r = await runChecks({ inventory, only: ['nova.config'] });
-      expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
-      expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
-    });
+    try {
+      await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf} && systemctl restart nova-compute`, async () => {
+        // As a student's cloud shows it: the compute host's queue loses its consumer, then the service goes down.
+        const r = await until(['nova.config', 'rabbitmq.nova-compute', 'nova.compute-up'], (x) => find(x, 'nova.compute-up', c).status === 'failed');
+        expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed', [`rabbitmq.nova-compute@${c}`]: 'failed', [`nova.compute-up@${c}`]: 'failed' });
+        expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
+        expect(find(r, 'rabbitmq.nova-compute', c).message).toMatch(/found (0 consumers|no such queue)/);
+        expect(find(r, 'nova.compute-up', c).message).toMatch(/found state=down \(last heartbeat/);
+        expect(JSON.stringify(r)).not.toContain('sabotaged');
+      });
+    } finally {
+      await sh(c, 'systemctl restart nova-compute');
+    }
+    // Repaired: the service comes back up (nothing left broken for the next sabotage).
+    const back = await until(['nova.compute-up', 'rabbitmq.nova-compute'], (x) => x.every((y) => y.status === 'passed'));
+    expect(notPassed(back)).toEqual({});
   });
 
   test('a wrong database password in glance-api.conf: glance.config names it', async () => {
