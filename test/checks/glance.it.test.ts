@@ -63,7 +63,7 @@ describe('Glance faults', () => {
   });
 
   test('a wrong database password in glance-api.conf: glance.config names it', async () => {
-    await target.sh("cp /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection = mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
+    await target.sh("cp -p /etc/glance/glance-api.conf /root/glance-api.conf.stackcheck && sed -i -E 's#^(connection = mysql\\+pymysql://glance:)[^@]+@#\\1sabotaged@#' /etc/glance/glance-api.conf");
     try {
       const results = await check(['glance.config']);
       expect(byId(results, 'glance.config').message).toBe(
