@@ -85,11 +85,12 @@ check(
   { timeoutMs: 900_000 },
 );
 
-// cinder-volume's host is configured by its own stage (LVM, or the lab's Ceph variant) after the API's.
-const configRoles = expected.installed.has('cinder-volume') ? [api, vol] : [api];
-for (const role of [...new Set(configRoles)]) {
-  check('cinder.config', role, async (s) => {
-    const c = serviceConfig(expected, 'cinder');
-    await checkConfig(s, role, c.files, c.rules);
+// cinder-volume's host is configured by its own stage (LVM, or the lab's Ceph variant) after the API's: there the
+// backend settings too (RBD pool, user, secret uuid and keyring, or the LVM group and iSCSI address), per the inventory.
+const volumeInstalled = expected.installed.has('cinder-volume');
+for (const role of [...new Set(volumeInstalled ? [api, vol] : [api])]) {
+  check('cinder.config', role, async (s, t) => {
+    const side = volumeInstalled && role === vol ? 'volume' : 'controller';
+    await checkConfig(s, role, serviceConfig(expected, 'cinder', side, { vars: ctx.inventory.vars, role }), t);
   });
 }

@@ -54,7 +54,6 @@ check('glance.upload', image, async (s, t) => {
   }
 });
 
-check('glance.config', image, async (s) => {
-  const c = serviceConfig(expected, 'glance');
-  await checkConfig(s, image, c.files, c.rules);
+check('glance.config', image, async (s, t) => {
+  await checkConfig(s, image, serviceConfig(expected, 'glance'), t);
 });

@@ -124,7 +124,6 @@ check('keystone.endpoints', 'deployment', async (s, t) => {
   if (wrong.length > 0) throw new CheckFailure('every endpoint URL on the tutorial\'s host and port, identity endpoints answering', wrong.join('; '));
 });
 
-check('keystone.config', auth, async (s) => {
-  const c = serviceConfig(expected, 'keystone');
-  await checkConfig(s, auth, c.files, c.rules);
+check('keystone.config', auth, async (s, t) => {
+  await checkConfig(s, auth, serviceConfig(expected, 'keystone'), t);
 });

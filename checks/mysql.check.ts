@@ -1,14 +1,20 @@
 // MariaDB: the server answers on the database address; each service's database exists, its user logs in
-// with the inventory's password (from here and from the host that uses it) and its schema is migrated.
+// with the inventory's password (from here and from the host that uses it), holds ALL on its schemas from the hosts
+// that use it, and its schema is at the head migration of the installed package; every host whose services use the
+// database reaches it.
 import { connect } from 'node:net';
 import type { RowDataPacket } from 'mysql2/promise';
 import { checkSuite } from '../src/checks/define.js';
-import { CheckBroken, CheckFailure } from '../src/checks/outcome.js';
+import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { describeMysqlError, type MysqlTarget } from '../src/db/mysql.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { shQuote } from '../src/ssh/exec.js';
+import { roleAddress, roleNames } from '../src/checks/expect.js';
+import { grantProblems, grantsScript, parseGrantsReport } from '../src/checks/mysql-grants.js';
+import { databaseClients, databaseUsers, mysqlFirstPacket, parseTcpProbe, tcpProbeScript } from '../src/checks/host-wiring.js';
+import { compareVersion, MIGRATIONS, parseRevisions, pendingCount, REVISIONS_SCRIPT, sourceKey, type MigrationSource, type Revision } from '../src/checks/migrations.js';
 
-const { check, expected } = checkSuite();
+const { check, expected, ctx } = checkSuite();
 const db = expected.dbRole;
 
 // Read the server's greeting packet: proves something MySQL-like answers on host:port (no login needed).
@@ -145,6 +151,90 @@ for (const svc of expected.services.filter((x) => x.db)) {
           throw new CheckFailure(`${d.user} able to read ${schema}.${first}`, describeMysqlError(err).text);
         }
       }
+    }
+    await atHead(s, svc.name, svc.role, target, d.schemas);
+  });
+}
+
+// The revisions the installed package ships, read on the service's host (ast, nothing imported), per source.
+async function packageRevisions(s: CheckSession, role: string, sources: MigrationSource[]): Promise<Map<string, Revision[]>> {
+  const r = await s.run(role, `python3 -c ${shQuote(REVISIONS_SCRIPT)}`, 30_000, JSON.stringify(sources));
+  let found: ReturnType<typeof parseRevisions>;
+  try {
+    found = parseRevisions(r.stdout);
+  } catch {
+    throw new CheckBroken(`cannot read the installed package's migrations on ${role}`, [s.commandEvidence({ ...r, command: 'python3 (alembic revision reader)' })]);
+  }
+  const out = new Map<string, Revision[]>();
+  for (const src of sources) {
+    const f = found[sourceKey(src)];
+    if (!f || 'error' in f) throw new CheckBroken(`cannot find the package's migrations on ${role} (${f && 'error' in f ? f.error : 'no answer'})`);
+    if (f.revisions.length === 0) throw new CheckBroken(`no alembic revision under ${f.path} on ${role}`);
+    out.set(sourceKey(src), f.revisions);
+  }
+  return out;
+}
+
+// Each schema's alembic_version against the heads of the package installed on the service's host.
+async function atHead(s: CheckSession, service: string, role: string, target: MysqlTarget, schemas: readonly string[]): Promise<void> {
+  const sources = MIGRATIONS[service];
+  if (!sources) return;
+  const want = schemas.filter((x) => sources[x]);
+  const revisions = await packageRevisions(s, role, want.map((x) => sources[x]!));
+  const problems: string[] = [];
+  const report: Record<string, unknown> = {};
+  for (const schema of want) {
+    const revs = revisions.get(sourceKey(sources[schema]!))!;
+    let current: string[] | undefined;
+    try {
+      current = (await s.mysql.query<RowDataPacket>(target, `SELECT version_num AS v FROM \`${schema}\`.alembic_version`)).map((r) => String(r.v));
+    } catch (err) {
+      const e = err as { code?: string };
+      if (e.code !== 'ER_NO_SUCH_TABLE') throw new CheckBroken(`cannot read ${schema}.alembic_version as ${target.user} (${describeMysqlError(err).text})`);
+    }
+    const v = compareVersion(revs, current);
+    report[schema] = v;
+    if (v.state === 'unversioned') problems.push(`${schema} has no alembic version (package head ${v.heads.join(' + ')})`);
+    else if (v.state === 'unknown') problems.push(`${schema} is at ${v.unknown.join(' + ')}, which the package installed on ${role} does not ship (heads ${v.heads.join(' + ')}: a newer package's schema?)`);
+    else if (v.state === 'behind') problems.push(`${schema} is at ${v.current.join(' + ')}, ${pendingCount(revs, v.current)} migration(s) behind the package's head ${v.missing.join(' + ')}`);
+  }
+  if (problems.length > 0) {
+    throw new CheckFailure(`${want.join(', ')} at the head migration of the ${service} package installed on ${role}`, problems.join('; '), [evidence.json('alembic versions and package heads', report)]);
+  }
+}
+
+// Each service user holds ALL on its schemas through the account MariaDB picks for the hosts that use it.
+check('mysql.grants', db, async (s) => {
+  const users = databaseUsers(expected, ctx.inventory);
+  const r = await s.run(db, grantsScript(users.map((u) => u.user)), 30_000);
+  if (r.exitCode !== 0 || !/^SKIP_NAME_RESOLVE [01]/m.test(r.stdout)) {
+    throw new CheckBroken(`cannot read the grants on ${db} as MariaDB's root (${(r.stderr || r.stdout).trim().split('\n')[0] ?? 'no output'})`, [s.commandEvidence(r)]);
+  }
+  const report = parseGrantsReport(r.stdout);
+  const problems = users.flatMap((u) =>
+    u.roles.flatMap((role) => {
+      const address = roleAddress(ctx.inventory, role) ?? role;
+      return grantProblems(report, { user: u.user, schemas: u.schemas, client: { role, address, names: roleNames(ctx.inventory, role) } });
+    }),
+  );
+  if (problems.length > 0) {
+    const want = users.map((u) => `${u.user}: ALL on ${u.schemas.join(', ')} from ${u.roles.join(', ')}`).join('; ');
+    throw new CheckFailure(want, problems.join('; '), [s.commandEvidence(r)]);
+  }
+});
+
+// Each host whose services use the database opens a TCP connection to it and gets MariaDB's greeting.
+for (const client of databaseClients(expected, ctx.inventory)) {
+  check('mysql.reachable', client.role, async (s) => {
+    const { host, port } = s.dbAddress();
+    const r = await s.run(client.role, tcpProbeScript(host, port, true), 20_000);
+    const p = parseTcpProbe(r.stdout);
+    const want = `${client.role} (${client.services.join(', ')}) reaching MariaDB on ${host}:${port}`;
+    if (!p.connected) throw new CheckFailure(want, `${p.error ?? 'no connection'} after ${p.ms} ms (bind-address in 99-openstack.cnf on ${db}; a firewall between the hosts?)`, [s.commandEvidence(r)]);
+    const first = mysqlFirstPacket(p.bytes);
+    if (!first.ok) {
+      const fix = first.code === 1129 ? ` (too many aborted connections from this host: mysqladmin flush-hosts on ${db})` : first.code === 1130 ? ' (no account admits this host)' : '';
+      throw new CheckFailure(want, `MariaDB answered ${first.text}${fix}`, [s.commandEvidence(r)]);
     }
   });
 }

@@ -22,6 +22,8 @@ import {
 } from '../src/openstack/neutron.js';
 import { createServer, deleteServer, findFlavor, getServer } from '../src/openstack/nova.js';
 import { listImages } from '../src/openstack/glance.js';
+import { bridgeAgents, dhcpProblems, DNSMASQ_SCRIPT, listRouterDetails, listSubnetDetails, MAPPING_SCRIPT, mappingProblems, parseDhcpHost, routerPorts, routerProblems, type MappingReport } from '../src/checks/neutron-wiring.js';
+import { shQuote } from '../src/ssh/exec.js';
 
 const { check, expected, ctx } = checkSuite();
 const net = expected.services.find((s) => s.name === 'neutron')?.role ?? 'network-node';
@@ -154,14 +156,70 @@ check(
   { timeoutMs: 600_000 },
 );
 
-check('neutron.config', net, async (s) => {
-  const c = serviceConfig(expected, 'neutron');
-  await checkConfig(s, net, c.files, c.rules);
+// neutron.conf, the agents' files and the metadata secret on the network host; the Linux bridge agent's wiring on each
+// compute host (the Neutron stage configures both); each checked in the file and in the running agents.
+check('neutron.config', net, async (s, t) => {
+  await checkConfig(s, net, serviceConfig(expected, 'neutron', 'controller', { vars: ctx.inventory.vars }), t);
 });
 
-for (const compute of expected.computeRoles) {
-  check('neutron.config', compute, async (s) => {
-    const c = serviceConfig(expected, 'neutron', 'compute');
-    await checkConfig(s, compute, c.files, c.rules);
+for (const compute of expected.computeRoles.filter((r) => r !== net)) {
+  check('neutron.config', compute, async (s, t) => {
+    await checkConfig(s, compute, serviceConfig(expected, 'neutron', 'compute', { vars: ctx.inventory.vars, role: compute }), t);
   });
 }
+
+// The router's legs: an ACTIVE interface on the self-service subnet (at its gateway address), an ACTIVE gateway port
+// with an address on the provider network's subnet.
+check('neutron.router-ports', 'deployment', async (s, t) => {
+  t.logOnFailure(net, 'neutron-l3-agent');
+  const { client } = await adminClient(s);
+  const [nets, subnets, routers] = await need('listing networks, subnets and routers', Promise.all([listNetworks(client), listSubnetDetails(client), listRouterDetails(client)]));
+  const ext = nets.find((n) => n.name === expected.externalNetwork);
+  const priv = nets.find((n) => n.name === expected.network);
+  const router = routers.find((r) => r.name === expected.router);
+  if (!ext || !priv || !router) throw new CheckBroken(`${[!ext && `network ${expected.externalNetwork}`, !priv && `network ${expected.network}`, !router && `router ${expected.router}`].filter(Boolean).join(', ')} missing (see neutron.networks)`);
+  const ports = await need(`listing the ports of router ${router.name}`, routerPorts(client, router.id));
+  t.attach(evidence.json(`router ${router.name} and its ports`, { router, ports: ports.map((p) => ({ owner: p.device_owner, status: p.status, fixed_ips: p.fixed_ips })) }));
+  const problems = routerProblems(router, ports, { ext, priv }, subnets);
+  if (problems.length > 0) {
+    throw new CheckFailure(`router ${router.name} with an ACTIVE interface on ${priv.name}'s subnet and its gateway on ${ext.name}`, problems.join('; '));
+  }
+});
+
+// Each DHCP-enabled network of the tutorial is served by a dnsmasq inside its qdhcp-<network id> namespace on the
+// network host (where the DHCP agent runs).
+check('neutron.dhcp-namespace', net, async (s, t) => {
+  t.logOnFailure(net, 'neutron-dhcp-agent');
+  const { client } = await adminClient(s);
+  const [nets, subnets] = await need('listing networks and subnets', Promise.all([listNetworks(client), listSubnetDetails(client)]));
+  const served = nets.filter((n) => [expected.network, expected.externalNetwork].includes(n.name) && subnets.some((x) => x.network_id === n.id && x.enable_dhcp));
+  if (!nets.some((n) => n.name === expected.network)) throw new CheckBroken(`network ${expected.network} does not exist (see neutron.networks)`);
+  const r = await s.run(net, DNSMASQ_SCRIPT, 20_000);
+  const state = parseDhcpHost(r.stdout);
+  const problems = served.flatMap((n) => dhcpProblems(state, n));
+  if (served.length === 0) problems.push(`no subnet of ${expected.network} has DHCP enabled (openstack subnet set --dhcp)`);
+  if (problems.length > 0) {
+    throw new CheckFailure(`a dnsmasq in namespace qdhcp-<id> on ${net} for ${served.map((n) => `${n.name} (${n.id})`).join(', ') || expected.network}`, problems.join('; '), [s.commandEvidence(r)]);
+  }
+});
+
+// The provider physical network is mapped to the interface the tutorial builds (provider0), in the agent's file on the
+// network host and in what the running agent reports; the interface exists and is up.
+check('neutron.bridge-mapping', net, async (s, t) => {
+  t.logOnFailure(net, 'neutron-linuxbridge-agent');
+  const want = { physnet: ctx.inventory.vars.PROVIDER_PHYSNET ?? 'provider', iface: ctx.inventory.vars.PROVIDER_INTERFACE ?? 'provider0' };
+  const r = await s.run(net, `python3 -c ${shQuote(MAPPING_SCRIPT)}`, 20_000);
+  let report: MappingReport;
+  try {
+    report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as MappingReport;
+  } catch {
+    throw new CheckBroken(`cannot read the Linux bridge agent's configuration on ${net}`, [s.commandEvidence({ ...r, command: 'python3 (linuxbridge_agent.ini reader)' })]);
+  }
+  if (report.read.length === 0) throw new CheckBroken(`/etc/neutron/plugins/ml2/linuxbridge_agent.ini does not exist on ${net} (neutron-linuxbridge-agent not installed yet)`);
+  const { client } = await adminClient(s);
+  const agents = await need('listing the Linux bridge agents', bridgeAgents(client));
+  const agent = agents.find((a) => sameHost(ctx.inventory, net, a.host));
+  t.attach(evidence.json('mappings', { file: report.mappings, links: report.links, runningAgent: agent?.configurations?.interface_mappings ?? null }));
+  const problems = mappingProblems(report, want, agent);
+  if (problems.length > 0) throw new CheckFailure(`physical_interface_mappings = ${want.physnet}:${want.iface} on ${net}, ${want.iface} up, the running agent using it`, problems.join('; '));
+});

@@ -7,6 +7,8 @@ import { checkConfig, serviceConfig } from '../src/checks/config.js';
 import { CheckBroken, CheckFailure, evidence } from '../src/checks/outcome.js';
 import { adminClient, apiEvidence, describeApiError, endpointsAnswer, need, poll, scratchName, serverFaultRemedy } from '../src/checks/api.js';
 import { sameHost, serviceHost } from '../src/checks/expect.js';
+import { roleNames } from '../src/checks/expect.js';
+import { cellForEvidence, cellProblems, LIST_CELLS_COMMAND, parseListCells, parseUpgradeCheck, readCellMappings, secretMap, type CellExpectation } from '../src/checks/cells.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { describeMysqlError } from '../src/db/mysql.js';
 import { createServer, deleteServer, findFlavor, getServer, heartbeatAge, listHypervisors, listServices, type NovaService } from '../src/openstack/nova.js';
@@ -86,10 +88,42 @@ async function mappings(s: CheckSession): Promise<{ cells: string[]; hosts: stri
   }
 }
 
-check('nova.cells', 'deployment', async (s) => {
-  const { cells } = await mappings(s);
-  const missing = ['cell0', 'cell1'].filter((c) => !cells.includes(c));
-  if (missing.length > 0) throw new CheckFailure('cells cell0 and cell1 mapped', cells.length ? `only ${cells.join(', ')}` : 'no cells mapped');
+// cell0 → nova_cell0 and cell1 → nova on the database host, cell1's transport URL on the RabbitMQ host (passwords
+// compared in memory, never shown); then `nova-status upgrade check` on the api host (about 2.5 s) must report no Failure.
+check('nova.cells', 'deployment', async (s, t) => {
+  const nova = expected.services.find((x) => x.name === 'nova')?.db;
+  if (!nova) throw new CheckBroken('Nova is not installed at this stage');
+  const rabbit = expected.rabbit;
+  const secretVars = [nova.passwordVar, rabbit.passwordVar];
+  const status = s.run(api, 'runuser -u nova -- nova-status upgrade check', 120_000).then(
+    (r) => ({ r }),
+    (err: unknown) => ({ err }),
+  );
+  const read = await readCellMappings(s, nova, secretVars);
+  let cells = read.cells;
+  if (read.templated) {
+    // URL templates ({username}…): nova-manage formats them; passwords masked on the host before printing
+    const r = await s.run(api, LIST_CELLS_COMMAND, 180_000, JSON.stringify({ secrets: secretMap(s, secretVars) }));
+    cells = parseListCells(r.stdout);
+    if (cells.length === 0) throw new CheckBroken(`cannot list the cells with nova-manage on ${api}`, [s.commandEvidence(r)]);
+  }
+  t.attach(evidence.json('cell mappings (which variable each password equals)', cells.map(cellForEvidence)));
+  const want: CellExpectation = {
+    db: { user: nova.user, passwordVar: nova.passwordVar, hosts: roleNames(ctx.inventory, expected.dbRole) },
+    mq: { user: rabbit.user, passwordVar: rabbit.passwordVar, hosts: roleNames(ctx.inventory, expected.mqRole), port: Number(ctx.inventory.vars.RABBIT_PORT ?? 5672), vhost: rabbit.vhost },
+  };
+  const problems = cellProblems(cells, want);
+  const expectedText = `cell0 → database nova_cell0 and cell1 → database nova on ${expected.dbRole}, cell1's transport_url rabbit://${rabbit.user}@${expected.mqRole}, with ${nova.passwordVar} and ${rabbit.passwordVar}`;
+  if (problems.length > 0) throw new CheckFailure(expectedText, `${problems.join('; ')} (cells: ${cells.map((c) => c.name || c.uuid).join(', ') || 'none'})`);
+  const st = await status;
+  if ('err' in st) throw st.err;
+  const results = parseUpgradeCheck(st.r.stdout);
+  t.attach(s.commandEvidence(st.r));
+  if (results.length === 0) throw new CheckBroken(`nova-status upgrade check printed no result on ${api} (exit ${st.r.exitCode ?? 'none'})`, [s.commandEvidence(st.r)]);
+  const failed = results.filter((x) => /^failure$/i.test(x.result));
+  if (failed.length > 0) {
+    throw new CheckFailure(`nova-status upgrade check on ${api} reporting no Failure`, failed.map((x) => `${x.check}: ${x.result}${x.details ? ` (${x.details})` : ''}`).join('; '));
+  }
 });
 
 eachCompute('nova.host-mapping', (compute) => async (s) => {
@@ -149,12 +183,12 @@ eachCompute(
   { timeoutMs: 600_000 },
 );
 
-check('nova.config', api, async (s) => {
-  const c = serviceConfig(expected, 'nova');
-  await checkConfig(s, api, c.files, c.rules);
+// nova.conf on the api node, and on each compute host (written by the nova-compute stage; its [libvirt] rbd_* settings
+// and libvirt secret by the cinder-volume stage): every service Nova reaches, in the file and in the running services.
+check('nova.config', api, async (s, t) => {
+  await checkConfig(s, api, serviceConfig(expected, 'nova', 'controller', { vars: ctx.inventory.vars }), t);
 });
 
-eachCompute('nova.config', (compute) => async (s) => {
-  const c = serviceConfig(expected, 'nova', 'compute');
-  await checkConfig(s, compute, c.files, c.rules);
+eachCompute('nova.config', (compute) => async (s, t) => {
+  await checkConfig(s, compute, serviceConfig(expected, 'nova', 'compute', { vars: ctx.inventory.vars, role: compute }), t);
 });

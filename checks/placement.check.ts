@@ -29,7 +29,6 @@ eachCompute('placement.provider', (compute) => async (s, t) => {
     if (missing.length > 0) throw new CheckFailure(`${RESOURCES.join(', ')} inventory on provider ${rp.name}`, `missing ${missing.join(', ')} (has: ${Object.keys(inv).join(', ') || 'nothing'})`);
 });
 
-check('placement.config', api, async (s) => {
-  const c = serviceConfig(expected, 'placement');
-  await checkConfig(s, api, c.files, c.rules);
+check('placement.config', api, async (s, t) => {
+  await checkConfig(s, api, serviceConfig(expected, 'placement'), t);
 });

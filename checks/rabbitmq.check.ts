@@ -1,10 +1,13 @@
-// RabbitMQ: the tutorial's user logs in on its vhost; every running service's RPC queue exists and has a
-// consumer (a queue without one means that service is down — the message names the service).
+// RabbitMQ: the tutorial's user logs in on its vhost with configure/write/read permissions on everything; every
+// host whose services use the broker reaches it; every running service's RPC queue exists and has a consumer (a
+// queue without one means that service is down — the message names the service).
 import { checkSuite } from '../src/checks/define.js';
 import { CheckBroken, CheckFailure } from '../src/checks/outcome.js';
-import { serviceHost } from '../src/checks/expect.js';
+import { roleAddress, serviceHost } from '../src/checks/expect.js';
 import type { CheckSession } from '../src/checks/session.js';
 import { describeAmqpError, type AmqpProbe } from '../src/mq/rabbitmq.js';
+import { parsePermissions, permissionProblems, permissionsScript } from '../src/checks/rabbitmq-permissions.js';
+import { messageQueueClients, parseTcpProbe, tcpProbeScript } from '../src/checks/host-wiring.js';
 
 const { check, expected, ctx } = checkSuite();
 const mq = expected.mqRole;
@@ -33,6 +36,37 @@ check('rabbitmq.user', mq, async (s, t) => {
     throw new CheckFailure(`user ${r.user} logged in to RabbitMQ on ${mq} (vhost ${r.vhost}) with RABBIT_PASS`, e.text);
   }
 });
+
+// The user's permissions on its vhost, as rabbitmqctl on the broker's host reports them.
+check('rabbitmq.permissions', mq, async (s, t) => {
+  t.logOnFailure(mq, 'rabbitmq-server', rabbitLog);
+  const r = expected.rabbit;
+  const out = await s.run(mq, permissionsScript(r.user), 60_000);
+  const p = parsePermissions(out.stdout);
+  const want = `user ${r.user} with configure, write and read permissions on everything (".*") on vhost ${r.vhost} of RabbitMQ on ${mq}`;
+  if (p.kind === 'error') throw new CheckBroken(`rabbitmqctl list_user_permissions failed on ${mq} (${p.text}; see rabbitmq.user)`, [s.commandEvidence(out)]);
+  if (p.kind === 'no-user') throw new CheckFailure(want, `no user ${r.user} (users: ${p.users.join(', ') || 'none'})`, [s.commandEvidence(out)]);
+  const problems = permissionProblems(p.permissions, r.vhost);
+  if (problems.length > 0) throw new CheckFailure(want, problems.join('; '), [s.commandEvidence(out)]);
+});
+
+// Each host whose services use RabbitMQ opens a TCP connection to its AMQP port (bounded; nothing is sent).
+for (const client of messageQueueClients(expected, ctx.inventory)) {
+  check('rabbitmq.reachable', client.role, async (s) => {
+    const host = roleAddress(s.inventory, mq);
+    if (!host) throw new CheckBroken(`the inventory has no host for the message-queue role ${mq}`);
+    const port = Number(s.inventory.vars.RABBIT_PORT ?? 5672);
+    const r = await s.run(client.role, tcpProbeScript(host, port, false), 20_000);
+    const p = parseTcpProbe(r.stdout);
+    if (!p.connected) {
+      throw new CheckFailure(
+        `${client.role} (${client.services.join(', ')}) reaching RabbitMQ on ${host}:${port}`,
+        `${p.error ?? 'no connection'} after ${p.ms} ms (systemctl status rabbitmq-server on ${mq}; a firewall between the hosts?)`,
+        [s.commandEvidence(r)],
+      );
+    }
+  });
+}
 
 interface QueueSpec {
   id: string;

@@ -42,13 +42,21 @@ export const CHECKS: readonly CheckMeta[] = [
     'CREATE DATABASE IF NOT EXISTS <name> for keystone, glance, placement, nova_api, nova, nova_cell0, neutron, cinder'),
   c('mysql.users', 'every service user logs in with the inventory password and sees its databases', 'critical', 3, 'mysql',
     "GRANT ALL PRIVILEGES ON <db>.* TO '<user>'@'%' IDENTIFIED BY '<password from the inventory>'; the same password in the service's [database] connection"),
+  c('mysql.grants', 'each service user holds ALL on its databases from the hosts that use it', 'critical', 2, 'mysql',
+    "SHOW GRANTS FOR '<user>'@'%'; GRANT ALL PRIVILEGES ON <db>.* TO '<user>'@'%' (a more specific account, e.g. '<user>'@'<host address>' or an anonymous one, wins over '%': give it the grants or drop it)"),
+  c('mysql.reachable', 'the host reaches MariaDB on the database address (TCP, greeting)', 'critical', 3, 'mysql',
+    'bind-address = <DB_NODE_IP> in /etc/mysql/mariadb.conf.d/99-openstack.cnf and restart mariadb; open TCP 3306 between the hosts; a blocked host: mysqladmin flush-hosts'),
   ...SERVICE_DBS.map((s) =>
-    c(`mysql.${s}-schema`, `the ${s} schema is migrated and readable by ${s}`, 'critical', 2, STAGE_OF[s],
+    c(`mysql.${s}-schema`, `the ${s} schema is migrated to the installed package's head and readable by ${s}`, 'critical', 2, STAGE_OF[s],
       s === 'nova' ? 'nova-manage api_db sync; nova-manage cell_v2 map_cell0; nova-manage db sync' : `su -s /bin/sh -c "${s}-manage db sync" ${s}`),
   ),
   // RabbitMQ
   c('rabbitmq.user', 'the openstack user logs in to RabbitMQ', 'blocker', 5, 'rabbitmq',
     'systemctl status rabbitmq-server; rabbitmqctl add_user openstack <RABBIT_PASS>; rabbitmqctl set_permissions openstack ".*" ".*" ".*"'),
+  c('rabbitmq.permissions', 'the openstack user may configure, write and read everything on its vhost', 'critical', 2, 'rabbitmq',
+    'rabbitmqctl list_user_permissions openstack; rabbitmqctl set_permissions -p / openstack ".*" ".*" ".*"'),
+  c('rabbitmq.reachable', 'the host reaches RabbitMQ on the message-queue address (TCP)', 'critical', 3, 'rabbitmq',
+    'systemctl status rabbitmq-server; ss -ltn | grep 5672 on the RabbitMQ host; open TCP 5672 between the hosts'),
   c('rabbitmq.nova-conductor', 'nova-conductor consumes its RPC queue', 'critical', 2, 'nova-controller',
     'systemctl status nova-conductor; check transport_url and [database] in /etc/nova/nova.conf'),
   c('rabbitmq.nova-scheduler', 'nova-scheduler consumes its RPC queue', 'critical', 2, 'nova-controller',
@@ -83,7 +91,16 @@ export const CHECKS: readonly CheckMeta[] = [
   // Service configuration files against the inventory (read on each host; secrets compared there, never shown)
   ...(['keystone', 'glance', 'placement', 'nova', 'neutron', 'cinder'] as const).map((svc) =>
     c(`${svc}.config`, `${svc}'s configuration uses the tutorial's database, message queue and Keystone credentials`, 'critical', 2, STAGE_OF[svc],
-      `fix [database] connection, transport_url and [keystone_authtoken] in /etc/${svc}/${svc === 'glance' ? 'glance-api' : svc}.conf to match the inventory, then restart the ${svc} services`),
+      `set what the message names (${
+        {
+          keystone: '[database] connection of /etc/keystone/keystone.conf',
+          glance: '[database] connection and [keystone_authtoken] of /etc/glance/glance-api.conf',
+          placement: '[placement_database] connection and [keystone_authtoken] of /etc/placement/placement.conf',
+          nova: '/etc/nova/nova.conf: databases, transport_url, [keystone_authtoken], [service_user], [placement], [glance], [neutron] with the metadata secret, [cinder]; on compute hosts also [vnc] and, with Ceph, [libvirt] rbd_* and the libvirt secret',
+          neutron: "/etc/neutron/neutron.conf: database, transport_url, [keystone_authtoken], [nova]; metadata_agent.ini: Nova's address and the metadata secret; linuxbridge_agent.ini: local_ip",
+          cinder: '/etc/cinder/cinder.conf: database, transport_url, [keystone_authtoken]; on the volume host the backend (RBD pool, user, secret uuid, keyring; or LVM group and iSCSI address)',
+        }[svc]
+      }) in the file on the host it names, as the tutorial writes it with the inventory's values; then restart the services that read it (a file changed after they started is not in effect)`),
   ),
   // Glance
   c('glance.api', 'every Glance endpoint answers', 'critical', 2, 'glance', 'systemctl status glance-api; check /var/log/glance/glance-api.log'),
@@ -101,8 +118,8 @@ export const CHECKS: readonly CheckMeta[] = [
     'systemctl status nova-compute; check transport_url in /etc/nova/nova.conf'),
   c('nova.hypervisor', 'the compute host is a QEMU hypervisor', 'critical', 2, 'nova-compute',
     'install nova-compute-qemu; [libvirt] virt_type = qemu in /etc/nova/nova-compute.conf'),
-  c('nova.cells', 'cell0 and cell1 are mapped', 'critical', 2, 'nova-controller',
-    'nova-manage cell_v2 map_cell0; nova-manage cell_v2 create_cell --name=cell1 --verbose'),
+  c('nova.cells', "cell0 and cell1 map to the tutorial's databases and RabbitMQ; nova-status upgrade check reports no failure", 'critical', 2, 'nova-controller',
+    'nova-manage cell_v2 list_cells --verbose; nova-manage cell_v2 map_cell0; nova-manage cell_v2 create_cell --name=cell1 --verbose (a wrong URL: nova-manage cell_v2 update_cell --cell_uuid <uuid> --database_connection <url> --transport-url <url>)'),
   c('nova.host-mapping', 'the compute host is mapped to a cell', 'critical', 2, 'nova-compute',
     'nova-manage cell_v2 discover_hosts --verbose (on api-node, after nova-compute started)'),
   c('nova.boot', 'a test server boots to ACTIVE on the host and is deleted', 'blocker', 5, 'nova-compute',
@@ -123,8 +140,17 @@ export const CHECKS: readonly CheckMeta[] = [
     'openstack network create / subnet create / router create as in the tutorial'),
   c('neutron.floating-pool', 'the external subnet allocates the tutorial\'s floating address range', 'normal', 2, 'neutron',
     'openstack subnet create --allocation-pool start=<FLOATING_IP_START>,end=<FLOATING_IP_END> on the external network'),
+  c('neutron.router-ports', "the router has an ACTIVE interface on the self-service subnet and its gateway on the provider network", 'critical', 2, 'neutron',
+    'openstack router add subnet router selfservice-v4; openstack router set --external-gateway provider router; a port not ACTIVE: see neutron-l3-agent.log'),
+  c('neutron.dhcp-namespace', "a dnsmasq serves each DHCP-enabled network inside its qdhcp- namespace on the network host", 'critical', 2, 'neutron',
+    'systemctl status neutron-dhcp-agent; check interface_driver and dhcp_driver in /etc/neutron/dhcp_agent.ini; ip netns; see neutron-dhcp-agent.log'),
+  c('neutron.bridge-mapping', 'the provider network is mapped to the provider interface (provider0), which is up, in the file and in the running agent', 'critical', 2, 'neutron',
+    'physical_interface_mappings = provider:provider0 in [linux_bridge] of /etc/neutron/plugins/ml2/linuxbridge_agent.ini on network-node; systemctl status provider-veth; restart neutron-linuxbridge-agent'),
   c('neutron.floating-ip', 'a floating IP attaches to a running server and detaches', 'critical', 3, 'neutron',
     'check the router has an external gateway and an interface on the private subnet; see neutron-l3-agent.log', { mutating: true, also: ['nova-compute', 'glance'] }),
+  // Data plane (one instance, end to end; each failure names the hop that broke)
+  c('dataplane.end-to-end', 'an instance gets DHCP and metadata, answers ping and HTTP on its floating IP from outside, its security group is enforced, and (with Cinder) it sees an attached volume', 'critical', 5, 'neutron',
+    'follow the hop the message names: DHCP/metadata/L3 agents and bridge mapping in the Neutron stage, security group rules in "First instance", the test image in the Glance stage', { mutating: true, also: ['nova-compute', 'glance'] }),
   // Cinder
   c('cinder.api', 'every Cinder endpoint answers', 'critical', 2, 'cinder', 'systemctl status cinder-api; check /var/log/cinder/cinder-api.log'),
   c('cinder.scheduler', 'cinder-scheduler is up', 'critical', 2, 'cinder', 'systemctl status cinder-scheduler; check transport_url in /etc/cinder/cinder.conf'),
@@ -140,6 +166,10 @@ export const CHECKS: readonly CheckMeta[] = [
     'systemd-machine-id-setup (an empty /etc/machine-id makes instance spawn fail with IndexError)'),
   c('host.instances-space', 'the instances directory has free space', 'critical', 2, 'nova-compute',
     'free space in /var/lib/nova/instances (df -h /var/lib/nova/instances; remove stray files)'),
+  c('host.names', "every host's name resolves, on this host, to the address the inventory gives it", 'critical', 2, 'hosts',
+    'add "<address> <name>" for every host to /etc/hosts on every host (and remove a 127.0.1.1 line naming the host itself)'),
+  c('host.clock', "the host's clock agrees with the other hosts' (within CLOCK_TOLERANCE_S, 3 s by default)", 'critical', 2, 'hosts',
+    'timedatectl set-ntp true; check /etc/systemd/timesyncd.conf and timedatectl timesync-status (a container shares its host\'s clock: fix it there)'),
   // Horizon
   c('horizon.page', 'the dashboard login page answers', 'normal', 2, 'horizon', 'systemctl status apache2; check /var/log/apache2/error.log'),
   c('horizon.login', 'the admin logs in to the dashboard', 'normal', 2, 'horizon',
@@ -157,7 +187,7 @@ export const CHECK_GROUPS: Readonly<Record<string, readonly string[]>> = {
   'nova.hypervisors': ['nova.hypervisor'],
   'placement.providers': ['placement.provider'],
   'neutron.agents': ['neutron.dhcp-agent', 'neutron.l3-agent', 'neutron.metadata-agent', 'neutron.linuxbridge-agent'],
-  'rabbitmq.consumers': CHECKS.filter((m) => m.component === 'rabbitmq' && m.id !== 'rabbitmq.user').map((m) => m.id),
+  'rabbitmq.consumers': CHECKS.filter((m) => m.component === 'rabbitmq' && !['rabbitmq.user', 'rabbitmq.permissions', 'rabbitmq.reachable'].includes(m.id)).map((m) => m.id),
   'cinder.services': ['cinder.scheduler', 'cinder.volume'],
   'cinder.volume-attach': ['cinder.attach'],
   'qemu.processes': ['qemu.instances'],
@@ -177,7 +207,7 @@ export function checkMeta(id: string): CheckMeta {
   return m;
 }
 
-export const COMPONENTS: readonly Component[] = ['mysql', 'rabbitmq', 'keystone', 'glance', 'nova', 'placement', 'neutron', 'cinder', 'qemu', 'horizon', 'host'];
+export const COMPONENTS: readonly Component[] = ['mysql', 'rabbitmq', 'keystone', 'glance', 'nova', 'placement', 'neutron', 'cinder', 'qemu', 'horizon', 'host', 'dataplane'];
 
 // Expand `--only` (ids, components, `component.*` globs) into check ids; unknown names are input errors.
 export function selectChecks(only: readonly string[] | undefined): string[] {

@@ -6,7 +6,7 @@ export type Severity = 'blocker' | 'critical' | 'normal' | 'minor';
 export interface CheckMeta {
   /** Stable id, `<component>.<name>`, e.g. `keystone.catalog`, `nova.compute-up`. */
   id: string;
-  component: 'mysql' | 'rabbitmq' | 'keystone' | 'glance' | 'nova' | 'placement' | 'neutron' | 'cinder' | 'qemu' | 'horizon' | 'host';
+  component: 'mysql' | 'rabbitmq' | 'keystone' | 'glance' | 'nova' | 'placement' | 'neutron' | 'cinder' | 'qemu' | 'horizon' | 'host' | 'dataplane';
   title: string;
   severity: Severity;
   /** Points in a grade. */

@@ -9,6 +9,8 @@ export interface Agent {
   alive: boolean;
   admin_state_up: boolean;
   heartbeat_timestamp: string | null;
+  /** What the agent reports about itself (Linux bridge: `interface_mappings`, `bridge_mappings`). */
+  configurations?: Record<string, unknown>;
 }
 
 export interface Network {
@@ -17,6 +19,9 @@ export interface Network {
   'router:external'?: boolean;
   subnets: string[];
   status: string;
+  /** Admin only: the physical network a flat/VLAN network maps onto. */
+  'provider:physical_network'?: string | null;
+  'provider:network_type'?: string;
 }
 
 export interface Subnet {
@@ -31,7 +36,7 @@ export interface Router {
   id: string;
   name: string;
   status: string;
-  external_gateway_info: { network_id: string } | null;
+  external_gateway_info: { network_id: string; external_fixed_ips?: { subnet_id: string; ip_address: string }[] } | null;
 }
 
 export interface Port {
@@ -39,6 +44,13 @@ export interface Port {
   device_id: string;
   network_id: string;
   fixed_ips: { subnet_id: string; ip_address: string }[];
+  name?: string;
+  status?: string;
+  mac_address?: string;
+  device_owner?: string;
+  security_groups?: string[];
+  'binding:host_id'?: string;
+  'binding:vif_type'?: string;
 }
 
 export interface FloatingIp {
@@ -48,6 +60,25 @@ export interface FloatingIp {
   port_id: string | null;
   fixed_ip_address: string | null;
   status: string;
+  router_id?: string | null;
+  description?: string;
+}
+
+export interface SecurityGroupRule {
+  id: string;
+  security_group_id: string;
+  direction: 'ingress' | 'egress';
+  ethertype: string;
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+}
+
+export interface SecurityGroup {
+  id: string;
+  name: string;
+  security_group_rules: SecurityGroupRule[];
 }
 
 // GET a collection under /v2.0 and return its list.
@@ -89,4 +120,68 @@ export async function deleteFloatingIp(c: OpenStackClient, id: string): Promise<
 export function ipInRange(ip: string, start: string, end: string): boolean {
   const n = (a: string): number => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
   return n(ip) >= n(start) && n(ip) <= n(end);
+}
+
+/** Ports matching a query (`device_id=…&device_owner=…`, `network_id=…`, `name=…`). */
+export async function listPorts(c: OpenStackClient, query: Record<string, string>): Promise<Port[]> {
+  return list<Port>(c, `ports?${new URLSearchParams(query).toString()}`, 'ports');
+}
+
+export async function getPort(c: OpenStackClient, id: string): Promise<Port> {
+  return (await c.call<{ port: Port }>('network', 'GET', `/v2.0/ports/${id}`)).data.port;
+}
+
+/** A port on a network with these security groups (a server booted on it keeps them). */
+export async function createPort(c: OpenStackClient, p: { networkId: string; name: string; securityGroups: string[] }): Promise<Port> {
+  const port = { network_id: p.networkId, name: p.name, security_groups: p.securityGroups };
+  return (await c.call<{ port: Port }>('network', 'POST', '/v2.0/ports', { body: { port }, expect: [201] })).data.port;
+}
+
+export async function deletePort(c: OpenStackClient, id: string): Promise<void> {
+  await c.call('network', 'DELETE', `/v2.0/ports/${id}`, { expect: [204, 404] });
+}
+
+export const listSecurityGroups = (c: OpenStackClient, name?: string): Promise<SecurityGroup[]> =>
+  list<SecurityGroup>(c, `security-groups${name ? `?name=${encodeURIComponent(name)}` : ''}`, 'security_groups');
+
+export async function getSecurityGroup(c: OpenStackClient, id: string): Promise<SecurityGroup> {
+  return (await c.call<{ security_group: SecurityGroup }>('network', 'GET', `/v2.0/security-groups/${id}`)).data.security_group;
+}
+
+export async function createSecurityGroup(c: OpenStackClient, name: string, description: string): Promise<SecurityGroup> {
+  return (await c.call<{ security_group: SecurityGroup }>('network', 'POST', '/v2.0/security-groups', { body: { security_group: { name, description } }, expect: [201] }))
+    .data.security_group;
+}
+
+/** Delete a security group; 409 (still used by a port) is an error the caller may retry. */
+export async function deleteSecurityGroup(c: OpenStackClient, id: string): Promise<void> {
+  await c.call('network', 'DELETE', `/v2.0/security-groups/${id}`, { expect: [204, 404] });
+}
+
+/** An IPv4 ingress rule: ICMP (no port) or TCP/UDP on one port, from anywhere. */
+export async function createIngressRule(c: OpenStackClient, groupId: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<SecurityGroupRule> {
+  const security_group_rule = {
+    security_group_id: groupId,
+    direction: 'ingress',
+    ethertype: 'IPv4',
+    protocol,
+    remote_ip_prefix: '0.0.0.0/0',
+    ...(port !== undefined ? { port_range_min: port, port_range_max: port } : {}),
+  };
+  return (await c.call<{ security_group_rule: SecurityGroupRule }>('network', 'POST', '/v2.0/security-group-rules', { body: { security_group_rule }, expect: [201] }))
+    .data.security_group_rule;
+}
+
+export async function deleteSecurityGroupRule(c: OpenStackClient, id: string): Promise<void> {
+  await c.call('network', 'DELETE', `/v2.0/security-group-rules/${id}`, { expect: [204, 404] });
+}
+
+/** The L3 agents a router is scheduled to. */
+export async function routerL3Agents(c: OpenStackClient, routerId: string): Promise<Agent[]> {
+  return list<Agent>(c, `routers/${routerId}/l3-agents`, 'agents');
+}
+
+/** The DHCP agents serving a network. */
+export async function networkDhcpAgents(c: OpenStackClient, networkId: string): Promise<Agent[]> {
+  return list<Agent>(c, `networks/${networkId}/dhcp-agents`, 'agents');
 }

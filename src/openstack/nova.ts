@@ -66,6 +66,8 @@ export interface BootRequest {
   flavorRef: string;
   /** Network ids, or none. */
   networks: string[];
+  /** Existing port ids to plug instead of (or besides) new ports on `networks`. */
+  ports?: string[];
   /** `nova:<host>` pins the server to a compute host (admin). */
   availabilityZone?: string;
 }
@@ -76,7 +78,7 @@ export async function createServer(c: OpenStackClient, r: BootRequest): Promise<
       name: r.name,
       imageRef: r.imageRef,
       flavorRef: r.flavorRef,
-      networks: r.networks.length > 0 ? r.networks.map((uuid) => ({ uuid })) : 'none',
+      networks: r.networks.length + (r.ports?.length ?? 0) > 0 ? [...r.networks.map((uuid) => ({ uuid })), ...(r.ports ?? []).map((port) => ({ port }))] : 'none',
       ...(r.availabilityZone ? { availability_zone: r.availabilityZone } : {}),
     },
   };
@@ -85,6 +87,12 @@ export async function createServer(c: OpenStackClient, r: BootRequest): Promise<
 
 export async function deleteServer(c: OpenStackClient, id: string): Promise<void> {
   await c.call('compute', 'DELETE', `/servers/${id}`, { headers: MV, expect: [204, 404] });
+}
+
+/** The tail of a server's console log (`lines` lines; the serial console under libvirt). */
+export async function consoleOutput(c: OpenStackClient, serverId: string, lines = 500): Promise<string> {
+  const body = { 'os-getConsoleOutput': { length: lines } };
+  return (await c.call<{ output: string }>('compute', 'POST', `/servers/${serverId}/action`, { body, headers: MV, expect: [200] })).data.output ?? '';
 }
 
 export async function attachVolume(c: OpenStackClient, serverId: string, volumeId: string): Promise<void> {

@@ -17,7 +17,7 @@ describe('check registry', () => {
   });
 
   test('only the checks that change the deployment are mutating', () => {
-    expect(CHECKS.filter((m) => m.mutating).map((m) => m.id).sort()).toEqual(['cinder.attach', 'glance.upload', 'neutron.floating-ip', 'nova.boot']);
+    expect(CHECKS.filter((m) => m.mutating).map((m) => m.id).sort()).toEqual(['cinder.attach', 'dataplane.end-to-end', 'glance.upload', 'neutron.floating-ip', 'nova.boot']);
   });
 
   test('--only takes ids, components and prefixes', () => {

@@ -4,16 +4,16 @@
 // Runs in the `tutorial` project, after the tutorial has built the lab.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadInventory } from '../../src/inventory/load.js';
-import { inventoryPath } from '../../src/lab/inventory.js';
-import type { Inventory } from '../../src/inventory/types.js';
-import { runChecks } from '../../src/checks/run.js';
-import { expectedFor } from '../../src/checks/expect.js';
-import type { CheckResult } from '../../src/checks/types.js';
-import { CHECKS } from '../../src/checks/registry.js';
-import { SshPool } from '../../src/ssh/pool.js';
-import { remoteCommand, shQuote, type ExecResult } from '../../src/ssh/exec.js';
-import { buildCli } from '../helpers/build.js';
+import { loadInventory } from '../../../src/inventory/load.js';
+import { inventoryPath } from '../../../src/lab/inventory.js';
+import type { Inventory } from '../../../src/inventory/types.js';
+import { runChecks } from '../../../src/checks/run.js';
+import { expectedFor } from '../../../src/checks/expect.js';
+import type { CheckResult } from '../../../src/checks/types.js';
+import { CHECKS } from '../../../src/checks/registry.js';
+import { SshPool } from '../../../src/ssh/pool.js';
+import { remoteCommand, shQuote, type ExecResult } from '../../../src/ssh/exec.js';
+import { buildCli } from '../../helpers/build.js';
 
 let inventory: Inventory;
 let pool: SshPool;
@@ -114,7 +114,8 @@ describe('an inventory that disagrees with the deployment (read-only: nothing on
     const vars = { ...inventory.vars, NOVA_PASS: 'not-what-nova-uses', NOVA_DBPASS: 'not-what-nova-uses-either' };
     const r = await runChecks({ inventory: { ...inventory, vars }, only: ['keystone.nova-user', 'nova.config', 'mysql.users', 'placement.config'] });
     const api = role('nova');
-    expect(notPassed(r)).toEqual({ 'keystone.nova-user@auth-node': 'failed', [`nova.config@${api}`]: 'failed', 'mysql.users@db-node': 'failed' });
+    // nova's password is in [keystone_authtoken] and [service_user] on the compute host too
+    expect(notPassed(r)).toEqual({ 'keystone.nova-user@auth-node': 'failed', [`nova.config@${api}`]: 'failed', [`nova.config@${compute()}`]: 'failed', 'mysql.users@db-node': 'failed' });
     expect(find(r, 'nova.config', api).message).toContain('[api_database] connection has a password that differs from NOVA_DBPASS');
     expect(find(r, 'nova.config', api).message).toContain('[keystone_authtoken] password differs from NOVA_PASS');
     expect(find(r, 'keystone.nova-user').message).toMatch(/Keystone rejects nova's password \(it differs from NOVA_PASS/);
@@ -343,3 +344,63 @@ describe('sabotages', () => {
     }
   });
 });
+
+// The original course's sabotages that no check used to notice (troubleshooting1.rst, "proposed sabotages"),
+// injected for real and the service restarted, as a student's cloud would show them.
+describe('the course\'s sabotages that went unnoticed before', () => {
+  test('a wrong Keystone password in [placement] of nova.conf on the compute host, nova-compute restarted', async () => {
+    const c = compute();
+    const conf = '/etc/nova/nova.conf';
+    try {
+      await withFileChanged(c, conf, `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf} && systemctl restart nova-compute`, async () => {
+        const r = await runChecks({ inventory, only: ['nova.config'] });
+        expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
+        expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
+        expect(find(r, 'nova.config', c).remedy.stage).toBe('nova-compute');
+        expect(JSON.stringify(r)).not.toContain('sabotaged-placement');
+      });
+    } finally {
+      await sh(c, 'systemctl restart nova-compute');
+    }
+    const back = await until(['nova.config', 'nova.compute-up'], (x) => x.every((y) => y.status === 'passed'));
+    expect(notPassed(back)).toEqual({});
+  });
+
+  test('the external network mapped to the wrong interface: neutron.bridge-mapping names file and running agent', async () => {
+    const net = role('neutron');
+    const ini = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
+    try {
+      // A typo for the provider "cable" (provider1 does not exist): the agent cannot plug the external network.
+      await withFileChanged(net, ini, `sed -i -E 's/^(physical_interface_mappings *= *[^:]+:)provider0/\\1provider1/' ${ini} && systemctl restart neutron-linuxbridge-agent`, async () => {
+        const r = await runChecks({ inventory, only: ['neutron.bridge-mapping'] });
+        expect(find(r, 'neutron.bridge-mapping', net).status).toBe('failed');
+        expect(find(r, 'neutron.bridge-mapping', net).message).toContain('provider1');
+      });
+    } finally {
+      await sh(net, 'systemctl restart neutron-linuxbridge-agent');
+    }
+    const back = await until(['neutron.bridge-mapping', 'neutron.linuxbridge-agent'], (x) => x.every((y) => y.status === 'passed'));
+    expect(notPassed(back)).toEqual({});
+  });
+
+  test('a wrong key for Cinder\'s storage backend, cinder-volume restarted: cinder.config names it, then the service goes down', async () => {
+    const vol = e().cinderVolumeRole;
+    const keyring = '/etc/ceph/ceph.client.cinder.keyring';
+    const has = await sh(vol, `test -f ${keyring} && echo yes || echo no`);
+    // On real machines (LVM + iSCSI) the backend has no key: the LVM variant's address is what a student gets wrong.
+    if (has.stdout.trim() !== 'yes') return;
+    try {
+      await withFileChanged(vol, keyring, `sed -i -E 's#^(\\s*key *= *).*#\\1AQBzYWJvdGFnZWQta2V5LTAwMDAwMDAwMDAwMDA9PQ==#' ${keyring} && systemctl restart cinder-volume`, async () => {
+        const r = await until(['cinder.config', 'cinder.volume'], (x) => find(x, 'cinder.volume').status === 'failed');
+        expect(find(r, 'cinder.config', vol).message).toContain(`the key of client.cinder in ${keyring} differs from CEPH_CINDER_KEY`);
+        expect(find(r, 'cinder.config', vol).remedy.stage).toBe('cinder-volume');
+        expect(find(r, 'cinder.volume').status).toBe('failed');
+      });
+    } finally {
+      await sh(vol, 'systemctl restart cinder-volume');
+    }
+    const back = await until(['cinder.config', 'cinder.volume'], (x) => x.every((y) => y.status === 'passed'));
+    expect(notPassed(back)).toEqual({});
+  });
+});
+
