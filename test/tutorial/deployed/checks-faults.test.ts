@@ -14,6 +14,7 @@ import { CHECKS } from '../../../src/checks/registry.js';
 import { SshPool } from '../../../src/ssh/pool.js';
 import { remoteCommand, shQuote, type ExecResult } from '../../../src/ssh/exec.js';
 import { buildCli } from '../../helpers/build.js';
+import { find, notPassed } from '../../helpers/results.js';
 
 let inventory: Inventory;
 let pool: SshPool;
@@ -29,25 +30,25 @@ async function sh(role: string, script: string): Promise<ExecResult> {
 
 // Change a file on a role's host (a shell command) while `fn` runs, then put the original back: the backup
 // keeps owner and mode, so a service restarted later can still read its config.
+// The original comes back even when the change itself fails (a restart that fails is what a sabotage may cause),
+// and a backup left by an interrupted run is restored first, never overwritten by a sabotaged copy.
 async function withFileChanged<T>(role: string, path: string, change: string, fn: () => Promise<T>): Promise<T> {
   const backup = `/root/${path.split('/').pop() ?? 'file'}.stackcheck`;
-  await sh(role, `cp -p ${path} ${backup} && ${change}`);
+  await sh(role, `if [ -e ${backup} ]; then mv ${backup} ${path}; fi; cp -p ${path} ${backup}`);
   try {
+    await sh(role, change);
     return await fn();
   } finally {
     await sh(role, `mv ${backup} ${path}`);
   }
 }
 
-function notPassed(results: CheckResult[]): Record<string, string> {
-  return Object.fromEntries(results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => [`${r.id}@${r.host}`, r.status]));
+// Restart a unit that a sabotage may have left crash-looping (systemd's start limit is reset first).
+async function restart(role: string, unit: string): Promise<void> {
+  await sh(role, `systemctl reset-failed ${unit} 2>/dev/null; systemctl restart ${unit}`);
 }
 
-function find(results: CheckResult[], id: string, host?: string): CheckResult {
-  const r = results.find((x) => x.id === id && (!host || x.host === host));
-  if (!r) throw new Error(`no result for ${id}${host ? ` @ ${host}` : ''}`);
-  return r;
-}
+
 
 // Run checks until `done` holds (heartbeat-based states change after the service's down time, ~60-75 s).
 async function until(only: string[], done: (r: CheckResult[]) => boolean, timeoutMs = 180_000, extra: Partial<Inventory> = {}): Promise<CheckResult[]> {
@@ -191,7 +192,8 @@ describe('sabotages', () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
     try {
-      await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf} && systemctl restart nova-compute`, async () => {
+      // nova-compute refused by RabbitMQ exits at start: the restart fails and systemd retries until its start limit.
+      await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf} && { systemctl restart nova-compute || true; }`, async () => {
         // As a student's cloud shows it: the compute host's queue loses its consumer, then the service goes down.
         const r = await until(['nova.config', 'rabbitmq.nova-compute', 'nova.compute-up'], (x) => find(x, 'nova.compute-up', c).status === 'failed');
         expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed', [`rabbitmq.nova-compute@${c}`]: 'failed', [`nova.compute-up@${c}`]: 'failed' });
@@ -201,7 +203,7 @@ describe('sabotages', () => {
         expect(JSON.stringify(r)).not.toContain('sabotaged');
       });
     } finally {
-      await sh(c, 'systemctl restart nova-compute');
+      await restart(c, 'nova-compute');
     }
     // Repaired: the service comes back up (nothing left broken for the next sabotage).
     const back = await until(['nova.compute-up', 'rabbitmq.nova-compute'], (x) => x.every((y) => y.status === 'passed'));
@@ -352,7 +354,7 @@ describe('the course\'s sabotages that went unnoticed before', () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
     try {
-      await withFileChanged(c, conf, `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf} && systemctl restart nova-compute`, async () => {
+      await withFileChanged(c, conf, `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf} && { systemctl restart nova-compute || true; }`, async () => {
         const r = await runChecks({ inventory, only: ['nova.config'] });
         expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
         expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
@@ -360,7 +362,7 @@ describe('the course\'s sabotages that went unnoticed before', () => {
         expect(JSON.stringify(r)).not.toContain('sabotaged-placement');
       });
     } finally {
-      await sh(c, 'systemctl restart nova-compute');
+      await restart(c, 'nova-compute');
     }
     const back = await until(['nova.config', 'nova.compute-up'], (x) => x.every((y) => y.status === 'passed'));
     expect(notPassed(back)).toEqual({});
@@ -371,13 +373,13 @@ describe('the course\'s sabotages that went unnoticed before', () => {
     const ini = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
     try {
       // A typo for the provider "cable" (provider1 does not exist): the agent cannot plug the external network.
-      await withFileChanged(net, ini, `sed -i -E 's/^(physical_interface_mappings *= *[^:]+:)provider0/\\1provider1/' ${ini} && systemctl restart neutron-linuxbridge-agent`, async () => {
+      await withFileChanged(net, ini, `sed -i -E 's/^(physical_interface_mappings *= *[^:]+:)provider0/\\1provider1/' ${ini} && { systemctl restart neutron-linuxbridge-agent || true; }`, async () => {
         const r = await runChecks({ inventory, only: ['neutron.bridge-mapping'] });
         expect(find(r, 'neutron.bridge-mapping', net).status).toBe('failed');
         expect(find(r, 'neutron.bridge-mapping', net).message).toContain('provider1');
       });
     } finally {
-      await sh(net, 'systemctl restart neutron-linuxbridge-agent');
+      await restart(net, 'neutron-linuxbridge-agent');
     }
     const back = await until(['neutron.bridge-mapping', 'neutron.linuxbridge-agent'], (x) => x.every((y) => y.status === 'passed'));
     expect(notPassed(back)).toEqual({});
@@ -390,14 +392,14 @@ describe('the course\'s sabotages that went unnoticed before', () => {
     // On real machines (LVM + iSCSI) the backend has no key: the LVM variant's address is what a student gets wrong.
     if (has.stdout.trim() !== 'yes') return;
     try {
-      await withFileChanged(vol, keyring, `sed -i -E 's#^(\\s*key *= *).*#\\1AQBzYWJvdGFnZWQta2V5LTAwMDAwMDAwMDAwMDA9PQ==#' ${keyring} && systemctl restart cinder-volume`, async () => {
+      await withFileChanged(vol, keyring, `sed -i -E 's#^(\\s*key *= *).*#\\1AQBzYWJvdGFnZWQta2V5LTAwMDAwMDAwMDAwMDA9PQ==#' ${keyring} && { systemctl restart cinder-volume || true; }`, async () => {
         const r = await until(['cinder.config', 'cinder.volume'], (x) => find(x, 'cinder.volume').status === 'failed');
         expect(find(r, 'cinder.config', vol).message).toContain(`the key of client.cinder in ${keyring} differs from CEPH_CINDER_KEY`);
         expect(find(r, 'cinder.config', vol).remedy.stage).toBe('cinder-volume');
         expect(find(r, 'cinder.volume').status).toBe('failed');
       });
     } finally {
-      await sh(vol, 'systemctl restart cinder-volume');
+      await restart(vol, 'cinder-volume');
     }
     const back = await until(['cinder.config', 'cinder.volume'], (x) => x.every((y) => y.status === 'passed'));
     expect(notPassed(back)).toEqual({});

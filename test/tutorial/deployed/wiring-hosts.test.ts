@@ -11,6 +11,7 @@ import { runChecks } from '../../../src/checks/run.js';
 import { inventorySecrets } from '../../../src/checks/secrets.js';
 import type { CheckResult } from '../../../src/checks/types.js';
 import { requires } from '../../helpers/requires.js';
+import { find, notPassed } from '../../helpers/results.js';
 
 const LAB_INVENTORY = '/var/lib/stackcheck/lab/lab/inventory.yaml';
 const WIRING = [
@@ -36,15 +37,7 @@ const gate = requires({
 let inventory: Inventory;
 let installed: string[] | undefined;
 
-function notPassed(results: CheckResult[]): Record<string, string> {
-  return Object.fromEntries(results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => [`${r.id}@${r.host}`, r.status]));
-}
 
-function find(results: CheckResult[], id: string, host?: string): CheckResult {
-  const r = results.find((x) => x.id === id && (!host || x.host === host));
-  if (!r) throw new Error(`no result for ${id}${host ? ` @ ${host}` : ''}`);
-  return r;
-}
 
 // Every secret of the real inventory and of the modified one is absent from every string of every result.
 function expectNoSecret(results: CheckResult[], ...invs: Inventory[]): void {
