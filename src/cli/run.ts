@@ -17,7 +17,7 @@ import type { Plan, Stage, Tutorial } from '../runner/types.js';
 import { startRunReports, type RunReports } from '../report/run-reports.js';
 import { stackcheckVersion } from '../version.js';
 import { runChecks, allPassed } from '../checks/run.js';
-import { installedAfter, stageScope, validateStageDeclarations } from '../checks/declared.js';
+import { installedAfter, stageScope, stagesBefore, validateStageDeclarations } from '../checks/declared.js';
 import { formatResult, summaryLine } from './check.js';
 import type { Inventory } from '../inventory/types.js';
 
@@ -95,7 +95,7 @@ async function labInventory(tutorialPath: string, tutorial: Tutorial, bus: Event
 // After a stage's steps completed on the lab: remember it, and keep the lab's own inventory that of its deployment.
 async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage): Promise<void> {
   const { recordStageDone, writeInventory, requireState } = await import('../lab/index.js');
-  const d = recordStageDone(target.lab, tutorial, stage.id, target.varsFile);
+  const d = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id));
   if (d.deployment?.source === resolve(tutorial.source)) await writeInventory(requireState(target.lab).spec);
 }
 

@@ -96,14 +96,16 @@ function recordOf(t: TutorialShape, varsFile: string | undefined): LabTutorialRe
  * Record that a stage's steps completed on the lab. A tutorial that installs something becomes the lab's deployment
  * (replacing another one: it now builds on these hosts); one that installs nothing is only remembered as having run.
  */
-export function recordStageDone(lab: string, t: TutorialShape, stageId: string, varsFile: string | undefined): LabDeployment {
+export function recordStageDone(lab: string, t: TutorialShape, stageId: string, varsFile: string | undefined, builtOn: readonly string[] = []): LabDeployment {
   const d = readDeployment(lab);
   const source = resolve(t.source);
   const now = new Date().toISOString();
+  // The stage is done now; the stages it builds on were in place (a run `--from` a later stage says so, and the
+  // stage's own checks expected them): they count as done when not recorded yet.
   const mark = (r: LabTutorialRecord): LabTutorialRecord => ({
     ...r,
     ...(varsFile ? { varsFile: resolve(varsFile) } : {}),
-    stages: r.stages.map((s) => (s.id === stageId ? { ...s, doneAt: now } : s)),
+    stages: r.stages.map((s) => (s.id === stageId ? { ...s, doneAt: now } : builtOn.includes(s.id) && !s.doneAt ? { ...s, doneAt: now } : s)),
     updatedAt: now,
   });
   if (installsAnything(t)) {

@@ -45,6 +45,15 @@ describe('the lab deployment record', () => {
     expect(formatDeployment(d)).toContain('  not run yet: first-instance');
   });
 
+  it('a stage run after the stages it builds on (run --from) counts them as done, keeping earlier times', () => {
+    recordStageDone('lab', COURSE, 'databases', undefined);
+    const first = readDeployment('lab').deployment!.stages[0]!.doneAt;
+    recordStageDone('lab', { ...COURSE }, 'first-instance', undefined, ['databases', 'identity']);
+    const d = readDeployment('lab').deployment!;
+    expect(d.stages.map((s) => !!s.doneAt)).toEqual([true, true, true]);
+    expect(d.stages[0]!.doneAt).toBe(first);
+  });
+
   it('a tutorial that installs nothing is remembered beside the deployment and does not replace it', () => {
     recordStageDone('lab', COURSE, 'databases', 'tutorial/vars/lab.yaml');
     recordStageDone('lab', FIX, 'fix-it', undefined);
