@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { ExitCode, StackcheckError } from '../error.js';
 import { loadInventory } from '../inventory/load.js';
-import { inventoryPath } from '../lab/inventory.js';
+import { inventoryPath, writeInventory } from '../lab/inventory.js';
 import { readDeployment, deployedInstalls, describeRecord } from '../lab/deployment.js';
 import { readState } from '../lab/state.js';
 import { INSTALL_KEYS, INSTALL_KEY_TITLES } from '../checks/expect.js';
@@ -108,7 +108,6 @@ export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 
     const state = readState(labName);
     if (state && record) {
       // Regenerated so it carries the deployment's variables whatever ran on the lab since.
-      const { writeInventory } = await import('../lab/inventory.js');
       inventoryFile = await writeInventory(state.spec);
     } else {
       inventoryFile = inventoryPath(labName);

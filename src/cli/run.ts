@@ -92,11 +92,14 @@ async function labInventory(tutorialPath: string, tutorial: Tutorial, bus: Event
   return { lab, inventoryFile, ...(varsFile ? { varsFile } : {}) };
 }
 
-// After a stage's steps completed on the lab: remember it, and keep the lab's own inventory that of its deployment.
+// After a stage's steps completed on the lab: remember it, and when this tutorial became the lab's deployment (or its
+// vars file changed) rewrite the lab's own inventory with its variables — not after every stage.
 async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage): Promise<void> {
-  const { recordStageDone, writeInventory, requireState } = await import('../lab/index.js');
-  const d = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id));
-  if (d.deployment?.source === resolve(tutorial.source)) await writeInventory(requireState(target.lab).spec);
+  const { recordStageDone, readDeployment, writeInventory, requireState } = await import('../lab/index.js');
+  const before = readDeployment(target.lab).deployment;
+  const after = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id)).deployment;
+  const changed = after?.source !== before?.source || after?.varsFile !== before?.varsFile;
+  if (after?.source === resolve(tutorial.source) && changed) await writeInventory(requireState(target.lab).spec);
 }
 
 // The checks a stage declares, run right after it; results are printed and go to the reports.

@@ -105,7 +105,7 @@ export function recordStageDone(lab: string, t: TutorialShape, stageId: string, 
   const mark = (r: LabTutorialRecord): LabTutorialRecord => ({
     ...r,
     ...(varsFile ? { varsFile: resolve(varsFile) } : {}),
-    stages: r.stages.map((s) => (s.id === stageId ? { ...s, doneAt: now } : builtOn.includes(s.id) && !s.doneAt ? { ...s, doneAt: now } : s)),
+    stages: r.stages.map((s) => (s.id === stageId || (builtOn.includes(s.id) && !s.doneAt) ? { ...s, doneAt: now } : s)),
     updatedAt: now,
   });
   if (installsAnything(t)) {
