@@ -48,6 +48,19 @@ async function restart(role: string, unit: string): Promise<void> {
   await sh(role, `systemctl reset-failed ${unit} 2>/dev/null; systemctl restart ${unit}`);
 }
 
+// A config sabotage as a student's cloud shows it: the file changed and its service restarted (the restart may fail:
+// a refused service can exit at start), `fn` looks; then the file back, the service restarted, and the `healthy`
+// checks passing again, so nothing is left broken for the next sabotage.
+async function withServiceSabotaged(role: string, path: string, change: string, unit: string, healthy: string[], fn: () => Promise<void>): Promise<void> {
+  try {
+    await withFileChanged(role, path, `${change} && { systemctl restart ${unit} || true; }`, fn);
+  } finally {
+    await restart(role, unit);
+  }
+  const back = await until(healthy, (x) => x.every((y) => y.status === 'passed'));
+  expect(notPassed(back)).toEqual({});
+}
+
 
 
 // Run checks until `done` holds (heartbeat-based states change after the service's down time, ~60-75 s).
@@ -191,23 +204,17 @@ describe('sabotages', () => {
   test('a wrong RabbitMQ password in nova.conf on the compute host, service restarted: the file and what the service does both say so', async () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
-    try {
-      // nova-compute refused by RabbitMQ exits at start: the restart fails and systemd retries until its start limit.
-      await withFileChanged(c, conf, `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf} && { systemctl restart nova-compute || true; }`, async () => {
-        // As a student's cloud shows it: the compute host's queue loses its consumer, then the service goes down.
-        const r = await until(['nova.config', 'rabbitmq.nova-compute', 'nova.compute-up'], (x) => find(x, 'nova.compute-up', c).status === 'failed');
-        expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed', [`rabbitmq.nova-compute@${c}`]: 'failed', [`nova.compute-up@${c}`]: 'failed' });
-        expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
-        expect(find(r, 'rabbitmq.nova-compute', c).message).toMatch(/found (0 consumers|no such queue)/);
-        expect(find(r, 'nova.compute-up', c).message).toMatch(/found state=down \(last heartbeat/);
-        expect(JSON.stringify(r)).not.toContain('sabotaged');
-      });
-    } finally {
-      await restart(c, 'nova-compute');
-    }
-    // Repaired: the service comes back up (nothing left broken for the next sabotage).
-    const back = await until(['nova.compute-up', 'rabbitmq.nova-compute'], (x) => x.every((y) => y.status === 'passed'));
-    expect(notPassed(back)).toEqual({});
+    // nova-compute refused by RabbitMQ exits at start: the restart fails and systemd retries until its start limit.
+    const change = `sed -i -E 's#^(transport_url *= *rabbit://[^:]+:)[^@]+@#\\1sabotaged@#' ${conf}`;
+    await withServiceSabotaged(c, conf, change, 'nova-compute', ['nova.compute-up', 'rabbitmq.nova-compute'], async () => {
+      // As a student's cloud shows it: the compute host's queue loses its consumer, then the service goes down.
+      const r = await until(['nova.config', 'rabbitmq.nova-compute', 'nova.compute-up'], (x) => find(x, 'nova.compute-up', c).status === 'failed');
+      expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed', [`rabbitmq.nova-compute@${c}`]: 'failed', [`nova.compute-up@${c}`]: 'failed' });
+      expect(find(r, 'nova.config', c).message).toContain('[DEFAULT] transport_url has a password that differs from RABBIT_PASS');
+      expect(find(r, 'rabbitmq.nova-compute', c).message).toMatch(/found (0 consumers|no such queue)/);
+      expect(find(r, 'nova.compute-up', c).message).toMatch(/found state=down \(last heartbeat/);
+      expect(JSON.stringify(r)).not.toContain('sabotaged');
+    });
   });
 
   test('a wrong database password in glance-api.conf: glance.config names it', async () => {
@@ -353,36 +360,26 @@ describe('the course\'s sabotages that went unnoticed before', () => {
   test('a wrong Keystone password in [placement] of nova.conf on the compute host, nova-compute restarted', async () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
-    try {
-      await withFileChanged(c, conf, `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf} && { systemctl restart nova-compute || true; }`, async () => {
-        const r = await runChecks({ inventory, only: ['nova.config'] });
-        expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
-        expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
-        expect(find(r, 'nova.config', c).remedy.stage).toBe('nova-compute');
-        expect(JSON.stringify(r)).not.toContain('sabotaged-placement');
-      });
-    } finally {
-      await restart(c, 'nova-compute');
-    }
-    const back = await until(['nova.config', 'nova.compute-up'], (x) => x.every((y) => y.status === 'passed'));
-    expect(notPassed(back)).toEqual({});
+    const change = `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf}`;
+    await withServiceSabotaged(c, conf, change, 'nova-compute', ['nova.config', 'nova.compute-up'], async () => {
+      const r = await runChecks({ inventory, only: ['nova.config'] });
+      expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
+      expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
+      expect(find(r, 'nova.config', c).remedy.stage).toBe('nova-compute');
+      expect(JSON.stringify(r)).not.toContain('sabotaged-placement');
+    });
   });
 
   test('the external network mapped to the wrong interface: neutron.bridge-mapping names file and running agent', async () => {
     const net = role('neutron');
     const ini = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
-    try {
-      // A typo for the provider "cable" (provider1 does not exist): the agent cannot plug the external network.
-      await withFileChanged(net, ini, `sed -i -E 's/^(physical_interface_mappings *= *[^:]+:)provider0/\\1provider1/' ${ini} && { systemctl restart neutron-linuxbridge-agent || true; }`, async () => {
-        const r = await runChecks({ inventory, only: ['neutron.bridge-mapping'] });
-        expect(find(r, 'neutron.bridge-mapping', net).status).toBe('failed');
-        expect(find(r, 'neutron.bridge-mapping', net).message).toContain('provider1');
-      });
-    } finally {
-      await restart(net, 'neutron-linuxbridge-agent');
-    }
-    const back = await until(['neutron.bridge-mapping', 'neutron.linuxbridge-agent'], (x) => x.every((y) => y.status === 'passed'));
-    expect(notPassed(back)).toEqual({});
+    // A typo for the provider "cable" (provider1 does not exist): the agent cannot plug the external network.
+    const change = `sed -i -E 's/^(physical_interface_mappings *= *[^:]+:)provider0/\\1provider1/' ${ini}`;
+    await withServiceSabotaged(net, ini, change, 'neutron-linuxbridge-agent', ['neutron.bridge-mapping', 'neutron.linuxbridge-agent'], async () => {
+      const r = await runChecks({ inventory, only: ['neutron.bridge-mapping'] });
+      expect(find(r, 'neutron.bridge-mapping', net).status).toBe('failed');
+      expect(find(r, 'neutron.bridge-mapping', net).message).toContain('provider1');
+    });
   });
 
   test('a wrong key for Cinder\'s storage backend, cinder-volume restarted: cinder.config names it, then the service goes down', async () => {
@@ -391,18 +388,13 @@ describe('the course\'s sabotages that went unnoticed before', () => {
     const has = await sh(vol, `test -f ${keyring} && echo yes || echo no`);
     // On real machines (LVM + iSCSI) the backend has no key: the LVM variant's address is what a student gets wrong.
     if (has.stdout.trim() !== 'yes') return;
-    try {
-      await withFileChanged(vol, keyring, `sed -i -E 's#^(\\s*key *= *).*#\\1AQBzYWJvdGFnZWQta2V5LTAwMDAwMDAwMDAwMDA9PQ==#' ${keyring} && { systemctl restart cinder-volume || true; }`, async () => {
-        const r = await until(['cinder.config', 'cinder.volume'], (x) => find(x, 'cinder.volume').status === 'failed');
-        expect(find(r, 'cinder.config', vol).message).toContain(`the key of client.cinder in ${keyring} differs from CEPH_CINDER_KEY`);
-        expect(find(r, 'cinder.config', vol).remedy.stage).toBe('cinder-volume');
-        expect(find(r, 'cinder.volume').status).toBe('failed');
-      });
-    } finally {
-      await restart(vol, 'cinder-volume');
-    }
-    const back = await until(['cinder.config', 'cinder.volume'], (x) => x.every((y) => y.status === 'passed'));
-    expect(notPassed(back)).toEqual({});
+    const change = `sed -i -E 's#^(\\s*key *= *).*#\\1AQBzYWJvdGFnZWQta2V5LTAwMDAwMDAwMDAwMDA9PQ==#' ${keyring}`;
+    await withServiceSabotaged(vol, keyring, change, 'cinder-volume', ['cinder.config', 'cinder.volume'], async () => {
+      const r = await until(['cinder.config', 'cinder.volume'], (x) => find(x, 'cinder.volume').status === 'failed');
+      expect(find(r, 'cinder.config', vol).message).toContain(`the key of client.cinder in ${keyring} differs from CEPH_CINDER_KEY`);
+      expect(find(r, 'cinder.config', vol).remedy.stage).toBe('cinder-volume');
+      expect(find(r, 'cinder.volume').status).toBe('failed');
+    });
   });
 });
 

@@ -81,6 +81,19 @@ async function agentAlive(type: string, alive: boolean, timeoutMs = 240_000): Pr
 }
 
 // One run of the check, its result, the wall time printed; and nothing of it left on the cloud afterwards.
+// Stop a Neutron agent on the network node until Neutron reports it dead, run `fn`, then start it and wait until it
+// is alive again (whatever `fn` did).
+async function withAgentStopped(unit: string, type: string, fn: () => Promise<void>): Promise<void> {
+  await sh(net, `systemctl stop ${unit}`);
+  try {
+    await agentAlive(type, false);
+    await fn();
+  } finally {
+    await sh(net, `systemctl start ${unit}`);
+    await agentAlive(type, true);
+  }
+}
+
 async function runOnce(label: string): Promise<CheckResult> {
   const before = await scratch();
   const started = Date.now();
@@ -123,9 +136,7 @@ gate.describe('dataplane.end-to-end on the deployed lab', () => {
   gate.it(
     'the DHCP agent stopped: the instance gets no lease, the failure names the DHCP hop and the dead agent',
     async () => {
-      await sh(net, 'systemctl stop neutron-dhcp-agent');
-      try {
-        await agentAlive('dhcp', false);
+      await withAgentStopped('neutron-dhcp-agent', 'dhcp', async () => {
         const r = await runOnce('DHCP agent stopped');
         expect(r.status).toBe('failed');
         // (Zed lets the port go ACTIVE without a live DHCP agent: the instance boots and asks in vain. Were the port held
@@ -134,10 +145,7 @@ gate.describe('dataplane.end-to-end on the deployed lab', () => {
         expect(r.message).toContain('(tutorial: stage "Neutron on network-node and compute-1", section "The L3, DHCP and metadata agents")');
         expect(r.remedy).toMatchObject({ stage: 'neutron', text: expect.stringContaining('systemctl status neutron-dhcp-agent on network-node') });
         expect(r.evidence.some((e) => e.name === 'network-node: neutron-dhcp-agent status and log' && e.body.includes('state: inactive'))).toBe(true);
-      } finally {
-        await sh(net, 'systemctl start neutron-dhcp-agent');
-        await agentAlive('dhcp', true);
-      }
+      });
     },
     RUN_MS + 10 * 60_000,
   );
@@ -145,18 +153,13 @@ gate.describe('dataplane.end-to-end on the deployed lab', () => {
   gate.it(
     'the metadata agent stopped: DHCP works, the instance reads no metadata, the failure names the metadata hop',
     async () => {
-      await sh(net, 'systemctl stop neutron-metadata-agent');
-      try {
-        await agentAlive('metadata', false);
+      await withAgentStopped('neutron-metadata-agent', 'metadata', async () => {
         const r = await runOnce('metadata agent stopped');
         expect(r.status).toBe('failed');
         expect(r.message).toMatch(/^expected the instance to read its metadata from http:\/\/169\.254\.169\.254 .*, found the console says "tiny: metadata unreachable/);
         expect(r.message).toMatch(/broken hop: metadata — neutron-metadata-agent on network-node is not alive/);
         expect(r.evidence.find((e) => e.name.startsWith('console log'))?.body).toMatch(/tiny: dhcp lease 10\.10\.0\.\d+/);
-      } finally {
-        await sh(net, 'systemctl start neutron-metadata-agent');
-        await agentAlive('metadata', true);
-      }
+      });
     },
     RUN_MS + 10 * 60_000,
   );
@@ -164,17 +167,12 @@ gate.describe('dataplane.end-to-end on the deployed lab', () => {
   gate.it(
     'the L3 agent stopped: nothing serves metadata in its router any more, the failure names the L3 agent',
     async () => {
-      await sh(net, 'systemctl stop neutron-l3-agent');
-      try {
-        await agentAlive('l3', false);
+      await withAgentStopped('neutron-l3-agent', 'l3', async () => {
         const r = await runOnce('L3 agent stopped');
         expect(r.status).toBe('failed');
         expect(r.message).toMatch(/broken hop: L3 agent — neutron-l3-agent on network-node is not alive \(last heartbeat/);
         expect(r.evidence.some((e) => e.name === 'network-node: neutron-l3-agent status and log' && e.body.includes('state: inactive'))).toBe(true);
-      } finally {
-        await sh(net, 'systemctl start neutron-l3-agent');
-        await agentAlive('l3', true);
-      }
+      });
     },
     RUN_MS + 10 * 60_000,
   );
