@@ -1,7 +1,7 @@
 // What is deployed on a lab: the tutorial whose stages installed services there, which of its stages ran, and the
 // variables file they were filled from. `check`, `audit` and the reports read the deployment from here, so a small
 // tutorial run on the lab later (a fixture, a one-off fix: it installs nothing) does not change what they check.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -48,6 +48,15 @@ function file(lab: string): string {
   return join(labDir(lab), 'deployment.json');
 }
 
+/**
+ * The deployment's variables as they were when its stages ran: a copy of its vars file kept in the lab's folder
+ * (root only), so the lab's inventory keeps the passwords the hosts really hold when the tutorial's folder is
+ * moved, edited or deleted (a CI clone, a course repository checked out elsewhere).
+ */
+export function deploymentVarsCopy(lab: string): string {
+  return join(labDir(lab), 'deployment-vars.yaml');
+}
+
 /** The lab's record (empty when nothing ran on it, or the record is unreadable: a stale record is worse than none). */
 export function readDeployment(lab: string): LabDeployment {
   const f = file(lab);
@@ -74,6 +83,7 @@ function write(lab: string, d: LabDeployment): void {
 /** Forget what is deployed (the hosts were rebuilt from the base: they hold nothing). */
 export function clearDeployment(lab: string): void {
   rmSync(file(lab), { force: true });
+  rmSync(deploymentVarsCopy(lab), { force: true });
 }
 
 /** Whether a tutorial declares that any of its stages installs something. */
@@ -118,6 +128,11 @@ export function recordStageDone(lab: string, t: TutorialShape, stageId: string, 
       return at ? { ...s, doneAt: at } : s;
     });
     d.deployment = mark({ ...fresh, stages });
+    if (varsFile) {
+      mkdirSync(labDir(lab), { recursive: true, mode: 0o700 });
+      copyFileSync(varsFile, deploymentVarsCopy(lab));
+      chmodSync(deploymentVarsCopy(lab), 0o600);
+    }
   } else {
     const before = d.alsoRan.find((r) => r.source === source);
     const entry = mark(before ?? recordOf(t, varsFile));

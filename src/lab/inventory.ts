@@ -7,7 +7,7 @@ import { StackcheckError, ExitCode } from '../error.js';
 import { addressVar, containerName, type LabSpec } from './spec.js';
 import { hostComplete, hostPublicKeys } from './hosts.js';
 import { labDir } from './state.js';
-import { readDeployment, tutorialInventoryPath } from './deployment.js';
+import { deploymentVarsCopy, readDeployment, tutorialInventoryPath } from './deployment.js';
 import { inventoryFromObject } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { defaultSpec } from './spec.js';
@@ -109,8 +109,12 @@ export function inventoryYamlFor(spec: LabSpec, present: LabSpec['hosts'], inven
 
 /** The vars file of what is deployed on the lab (so its inventory keeps the deployment's variables), if it still exists. */
 export function deploymentVarsFile(name: string): string | undefined {
-  const f = readDeployment(name).deployment?.varsFile;
-  return f && existsSync(f) ? f : undefined;
+  const d = readDeployment(name).deployment;
+  if (!d?.varsFile) return undefined;
+  // The copy taken when the stages ran is what the hosts hold; the original may have moved or changed since.
+  const copy = deploymentVarsCopy(name);
+  if (existsSync(copy)) return copy;
+  return existsSync(d.varsFile) ? d.varsFile : undefined;
 }
 
 // Write inventory.yaml (default: the lab's own, for its deployment) and known_hosts; returns the inventory path.

@@ -1,13 +1,13 @@
 // Whole-lab snapshots: every host's overlay upper folder (all it changed over the base) copied
 // with rsync while the hosts are stopped; restore copies it back. A stage re-runs from there in seconds.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackcheckError, ExitCode } from '../error.js';
 import { exec, seconds, type Progress } from './exec.js';
 import { containerName, type LabHost, type LabSpec } from './spec.js';
 import { containerDir, hostComplete, hostState, startHost, stopHost, upperDir } from './hosts.js';
 import { labDir } from './state.js';
-import { clearDeployment, readDeployment, writeDeployment } from './deployment.js';
+import { clearDeployment, deploymentVarsCopy, readDeployment, writeDeployment } from './deployment.js';
 
 const SNAP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -71,6 +71,7 @@ export async function snapshotLab(spec: LabSpec, snap: string, progress: Progres
     writeFileSync(join(partial, 'snapshot.json'), `${JSON.stringify({ hosts: hosts.map((h) => h.role), takenAt: new Date().toISOString() })}\n`);
     // What was deployed comes back with the hosts (so `check` after a restore expects what they hold).
     writeFileSync(join(partial, 'deployment.json'), `${JSON.stringify(readDeployment(spec.name), null, 2)}\n`, { mode: 0o600 });
+    if (existsSync(deploymentVarsCopy(spec.name))) copyFileSync(deploymentVarsCopy(spec.name), join(partial, 'deployment-vars.yaml'));
     rmSync(dir, { recursive: true, force: true });
     await exec('mv', [partial, dir]);
   } catch (err) {
@@ -114,6 +115,9 @@ export async function restoreLab(spec: LabSpec, snap: string, progress: Progress
   const recorded = join(dir, 'deployment.json');
   if (existsSync(recorded)) writeDeployment(spec.name, JSON.parse(readFileSync(recorded, 'utf8')) as unknown);
   else clearDeployment(spec.name);
+  const vars = join(dir, 'deployment-vars.yaml');
+  if (existsSync(vars) && existsSync(recorded)) copyFileSync(vars, deploymentVarsCopy(spec.name));
+  else rmSync(deploymentVarsCopy(spec.name), { force: true });
   progress(`restore ${snap}: ${hosts.map((h) => h.role).join(', ')} in ${seconds(Date.now() - start)}`);
 }
 

@@ -47,6 +47,16 @@ describe('runChecks against nothing', () => {
     expect(results.find((r) => r.id === 'nova.boot')?.message).toBe('not run: mutating check (use --functional)');
   });
 
+  test('a password the inventory does not give: the login checks cannot run (broken, naming it), they do not fail', async () => {
+    const inv = nowhere();
+    const vars = Object.fromEntries(Object.entries(inv.vars).filter(([k]) => k !== 'RABBIT_PASS' && k !== 'ADMIN_PASS'));
+    const results = await runChecks({ inventory: { ...inv, vars }, only: ['rabbitmq.user', 'keystone.auth'] });
+    expect(results.map((r) => `${r.id}:${r.status}:${r.message}`).sort()).toEqual([
+      'keystone.auth:broken:cannot check: the inventory does not set ADMIN_PASS',
+      'rabbitmq.user:broken:cannot check: the inventory does not set RABBIT_PASS',
+    ]);
+  });
+
   test('a run leaves process.exitCode as it found it', async () => {
     const before = process.exitCode;
     await runChecks({ inventory: nowhere(), only: ['mysql.server'] });

@@ -4,7 +4,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { join, resolve } from 'node:path';
 import { deployedInstalls, readDeployment, recordStageDone, tutorialInventoryPath, clearDeployment, writeDeployment } from '../../src/lab/deployment.js';
 import { formatDeployment } from '../../src/lab/status.js';
-import { labInventoryFor } from '../../src/lab/inventory.js';
+import { deploymentVarsFile, labInventoryFor } from '../../src/lab/inventory.js';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers/tmp.js';
 
 const COURSE = {
@@ -77,6 +78,22 @@ describe('the lab deployment record', () => {
     expect(readDeployment('lab')).toEqual({ alsoRan: [] });
     writeDeployment('lab', { deployment: { nonsense: true } });
     expect(readDeployment('lab')).toEqual({ alsoRan: [] });
+  });
+
+  it('keeps the variables the stages ran with when the tutorial\'s folder is gone or its vars change (a deleted CI clone)', () => {
+    const clone = tempDir('sc-clone-');
+    const vars = join(clone, 'vars', 'lab.yaml');
+    mkdirSync(join(clone, 'vars'));
+    writeFileSync(vars, 'vars:\n  ADMIN_PASS: what-the-hosts-hold\nsecret: [ADMIN_PASS]\n');
+    recordStageDone('lab', { ...COURSE, source: clone }, 'databases', vars);
+    writeFileSync(vars, 'vars:\n  ADMIN_PASS: edited-later\n');
+    expect(readFileSync(deploymentVarsFile('lab') ?? '', 'utf8')).toContain('what-the-hosts-hold');
+    rmSync(clone, { recursive: true });
+    const kept = deploymentVarsFile('lab') ?? '';
+    expect(readFileSync(kept, 'utf8')).toContain('what-the-hosts-hold');
+    expect(statSync(kept).mode & 0o077).toBe(0);
+    clearDeployment('lab');
+    expect(deploymentVarsFile('lab')).toBeUndefined();
   });
 
   it('each tutorial run on the lab gets its own inventory file, never the lab\'s', () => {
