@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { readYaml, type Locate, type Path } from '../yaml.js';
 import { z } from 'zod';
 import { InputErrors, StackcheckError } from '../error.js';
 import { parseDuration } from '../duration.js';
@@ -53,9 +53,7 @@ const inventorySchema = z.strictObject({
 });
 
 type InventoryFile = z.infer<typeof inventorySchema>;
-type Path = ReadonlyArray<string | number>;
 /** Finds the 1-based line of a field (or of a key's name) in the source, when there is a source. */
-type Locate = (path: Path, keyName?: string) => number | undefined;
 
 const KNOWN_KEYS: Record<string, string[]> = {
   '': Object.keys(inventorySchema.shape),
@@ -84,39 +82,6 @@ export async function loadInventory(
 // Builds an inventory from an object shaped like the YAML file (the lab and grade modes generate them).
 export function inventoryFromObject(obj: unknown, file: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): Inventory {
   return build(obj, file, baseDir, env, () => undefined, { checkFiles: false });
-}
-
-// YAML text → plain value and a locator for field paths; syntax errors become input errors at file:line.
-function readYaml(text: string, file: string, code: 'E_INVENTORY'): { value: unknown; locate: Locate } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new InputErrors(
-      doc.errors.map(
-        (e) =>
-          new StackcheckError(code, `not valid YAML: ${e.message.split('\n')[0] ?? e.message}`, {
-            location: { file, line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line },
-          }),
-      ),
-    );
-  }
-  return { value: doc.toJS() as unknown, locate: locator(doc, lineCounter) };
-}
-
-// Maps a field path to the line of its value (or of one of its keys) in the YAML document.
-function locator(doc: Document, lines: LineCounter): Locate {
-  return (path, keyName) => {
-    const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
-    if (keyName !== undefined && isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === keyName);
-      const range = isScalar(pair?.key) ? pair.key.range : undefined;
-      if (range) return lines.linePos(range[0]).line;
-    }
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) return lines.linePos(range[0]).line;
-    if (path.length > 0) return locator(doc, lines)(path.slice(0, -1), String(path[path.length - 1]));
-    return undefined;
-  };
 }
 
 /** Collects problems with their field path; `fail()` throws them all at once. */

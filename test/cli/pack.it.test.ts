@@ -9,6 +9,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import { builtinModules } from 'node:module';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/checks/types.js';
@@ -181,12 +182,20 @@ describe('the packed package, installed with production dependencies only', () =
     for (const f of checks) expect(paths).toContain(`dist/checks/${f.replace(/\.ts$/, '.js')}`);
     expect(paths).toContain('inventories/example-seven-vms.yaml');
     expect(paths).toContain('docs/checks.md');
+    // The fault catalogue, found from the built code at the package root.
+    expect(paths).toContain('faults/catalogue.yaml');
     // The host package list (the lab's apt packages), read at run time from the package root.
     const readsList = paths.some((p) => p.endsWith('.js') && readFileSync(join(installed, p), 'utf8').includes('host-packages.txt'));
     if (readsList || existsSync(join(ROOT, 'host-packages.txt'))) expect(paths).toContain('host-packages.txt');
     const unwanted = paths.filter((p) => /\.map$|\.ts$/.test(p) || /^(src|test|checks|fixtures|bench|scripts|reports|\.ci|node_modules)\//.test(p));
     expect(unwanted).toEqual([]);
     expect(paths.every((p) => !p.startsWith('dist/') || /^dist\/(src|checks)\//.test(p))).toBe(true);
+  });
+
+  it('finds its fault catalogue where it is installed', async () => {
+    const mod = (await import(pathToFileURL(join(installed, 'dist/src/faults/catalogue.js')).href)) as typeof import('../../src/faults/catalogue.js');
+    expect(mod.defaultCataloguePath()).toBe(join(installed, 'faults', 'catalogue.yaml'));
+    expect(mod.loadCatalogue().faults.length).toBeGreaterThan(20);
   });
 
   it('declares as dependencies exactly the packages its JavaScript loads', () => {
