@@ -1,6 +1,7 @@
-// Runner events: one type with a `kind` per variant (as zx's log.ts). The runner emits them;
-// reporters (terminal, run folder, Allure, JUnit…) are plugins that subscribe.
+// Run events: one type with a `kind` per variant (as zx's log.ts). The engine emits them, for steps and for the
+// checks after each stage; reporters (terminal, run folder, Allure, JUnit, summary.json) are plugins that subscribe.
 import type { Step, Stage } from './runner/types.js';
+import type { CheckResult } from './checks/types.js';
 
 export type RunEvent =
   | { kind: 'run-start'; runId: string; runDir: string; tutorial: string; inventory: string; stages: number; steps: number }
@@ -10,6 +11,9 @@ export type RunEvent =
   | { kind: 'step-skip'; step: Step; reason: string }
   | { kind: 'step-end'; step: Step; result: StepResult }
   | { kind: 'stage-end'; stage: Stage; status: 'passed' | 'failed' | 'skipped'; durationMs: number }
+  | { kind: 'checks-start'; stage: string; checks: readonly string[] }
+  | { kind: 'check-result'; stage: string; result: CheckResult }
+  | { kind: 'checks-end'; stage: string; results: readonly CheckResult[] }
   | { kind: 'run-end'; status: 'passed' | 'failed'; durationMs: number }
   | { kind: 'info'; message: string }
   | { kind: 'warn'; message: string };

@@ -1,7 +1,6 @@
 // `stackcheck check --inventory F [--only ids|components] [--functional]`: run the conformance checks alone
 // and print one line per check and host (status, expected vs found, remedy). Exit 0 conforming, 1 not, 2 bad input.
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { ExitCode, StackcheckError } from '../error.js';
 import { loadInventory } from '../inventory/load.js';
 import { inventoryPath, writeInventory } from '../lab/inventory.js';
@@ -13,6 +12,7 @@ import { installedAfter, installedByAll, stageScope, validateStageDeclarations }
 import { CHECKS, selectChecks } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
+import { formatResult, summaryLine } from '../report/check-lines.js';
 
 export interface CheckCommandOptions {
   inventory?: string;
@@ -27,31 +27,10 @@ export interface CheckCommandOptions {
   color?: boolean;
 }
 
-const MARK: Record<CheckResult['status'], string> = { passed: '✔', failed: '✘', broken: '!', skipped: '-' };
-
 // Order results as the registry lists checks, then by host, so output is stable run to run.
 export function sortResults(results: CheckResult[]): CheckResult[] {
   const order = new Map(CHECKS.map((m, i) => [m.id, i]));
   return [...results].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0) || a.host.localeCompare(b.host));
-}
-
-/** One line for a result: `✘ nova.compute-up @ compute-1: expected …, found … — fix: see stage "…" (…)`. */
-export function formatResult(r: CheckResult, color = false): string {
-  const c = pc.createColors(color);
-  const paint = { passed: c.green, failed: c.red, broken: c.yellow, skipped: c.dim }[r.status];
-  const head = `${paint(MARK[r.status])} ${r.id} @ ${r.host}`;
-  if (r.status === 'passed') return head;
-  if (r.status === 'skipped') return `${head} ${c.dim(`(${r.message})`)}`;
-  // Failed and broken results both say where to look; by the tutorial's heading when the tutorial is known.
-  const where = r.remedy.stageTitle ? `"${r.remedy.stageTitle}" (${r.remedy.stage})` : `stage "${r.remedy.stage}"`;
-  const fix = ` — fix: see ${where} (${r.remedy.text})`;
-  return `${head}: ${r.message}${c.dim(fix)}`;
-}
-
-/** The closing summary line. */
-export function summaryLine(results: CheckResult[]): string {
-  const n = (s: CheckResult['status']): number => results.filter((r) => r.status === s).length;
-  return `${results.length} checks: ${n('passed')} passed, ${n('failed')} failed, ${n('broken')} broken, ${n('skipped')} skipped`;
 }
 
 // The command body; returns the exit code.

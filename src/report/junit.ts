@@ -51,6 +51,7 @@ export class JunitCollector {
     if (event.kind === 'stage-start') this.suite(event.stage.id);
     else if (event.kind === 'step-end') this.addStep(event.step, event.result);
     else if (event.kind === 'step-skip') this.addStep(event.step, undefined, event.reason);
+    else if (event.kind === 'check-result') this.addChecks([event.result]);
   }
 
   addStep(step: Step, result: StepResult | undefined, skipReason?: string): void {

@@ -104,6 +104,9 @@ export class SummaryCollector {
       case 'stage-start':
         this.stage(event.stage.id, event.stage.title).title = event.stage.title;
         break;
+      case 'check-result':
+        this.addChecks([event.result]);
+        break;
       case 'step-end':
         this.addStep(event.step, event.result);
         break;

@@ -5,6 +5,7 @@ import { describeExitCode, findErrors, formatLocation } from '../error.js';
 import type { EventBus, RunEvent, StepResult } from '../log.js';
 import type { Step } from '../runner/types.js';
 import { neutralizeControl } from './text.js';
+import { formatResult, summaryLine } from './check-lines.js';
 
 export interface TerminalReporterOptions {
   /** Where to write (default process.stdout). */
@@ -131,6 +132,15 @@ export function terminalReporter(bus: EventBus, opts: TerminalReporterOptions = 
         break;
       case 'stage-end':
         if (e.status !== 'skipped') write(c.dim(`== ${e.stage.id}: ${e.status} in ${duration(e.durationMs)}\n`));
+        break;
+      case 'checks-start':
+        write(`checks after stage ${e.stage}: ${e.checks.join(', ')}\n`);
+        break;
+      case 'check-result':
+        write(`  ${formatResult(e.result, enabled)}\n`);
+        break;
+      case 'checks-end':
+        write(`  ${summaryLine([...e.results])}\n`);
         break;
       case 'info':
         write(c.dim(`${e.message}\n`));

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkCommand, formatResult, sortResults, summaryLine } from '../../src/cli/check.js';
+import { checkCommand, sortResults } from '../../src/cli/check.js';
+import { formatResult, summaryLine } from '../../src/report/check-lines.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { remedyInTutorial } from '../../src/checks/run.js';
 import { serverFaultRemedy } from '../../src/checks/api.js';
