@@ -28,7 +28,7 @@ export const PROVEN_ELSEWHERE: Readonly<Record<string, readonly Proof[]>> = {
   'cinder.config': [{ file: FAULTS, test: 'a wrong key for Cinder' }],
   'neutron.floating-pool': [{ file: FAULTS, test: 'the floating pool deleted: neutron.floating-pool says there is none' }],
   'neutron.bridge-mapping': [{ file: FAULTS, test: 'the external network mapped to the wrong interface: neutron.bridge-mapping names file and running agent' }],
-  'dataplane.end-to-end': [{ file: DATAPLANE, test: 'the metadata agent stopped: DHCP works, the instance reads no metadata, the failure names the metadata hop' }],
+  'dataplane.end-to-end': [{ file: DATAPLANE, test: 'the provider interface down on the network node: the floating IP is cut from outside, the failure names the bridge mapping' }],
   'qemu.instances': [{ file: FAULTS, test: 'a killed qemu process: qemu.instances names the instance without one' }],
   'host.machine-id': [{ file: FAULTS, test: 'an empty /etc/machine-id on the compute host: host.machine-id fails' }],
   'host.instances-space': [{ file: FAULTS, test: 'a full instances file system: host.instances-space fails naming the free space' }],

@@ -306,14 +306,18 @@ describe('sabotages', () => {
 // The original course's sabotages that no check used to notice (troubleshooting1.rst, "proposed sabotages"),
 // injected for real and the service restarted, as a student's cloud would show them.
 describe('the course\'s sabotages that went unnoticed before', () => {
-  test('a wrong Keystone password in [placement] of nova.conf on the compute host, nova-compute restarted', async () => {
+  test('a wrong Keystone password in [placement] of nova.conf on the compute host, nova-compute restarted: the file and the refusals it logs say so', async () => {
     const c = compute();
     const conf = '/etc/nova/nova.conf';
     const change = `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf}`;
     await withServiceSabotaged(c, conf, change, 'nova-compute', ['nova.config', 'nova.compute-up'], async () => {
-      const r = await runChecks({ inventory, only: ['nova.config'] });
+      // As the student's cloud shows it: nova-compute, restarted, reports its resources to Placement and Keystone
+      // refuses the [placement] credentials (nova logs "Placement service credentials do not work").
+      const refused = /nova-compute has been refused with the credentials of \[placement\] since it started/;
+      const r = await until(['nova.config'], (x) => refused.test(find(x, 'nova.config', c).message), 180_000);
       expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
       expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
+      expect(find(r, 'nova.config', c).message).toMatch(refused);
       expect(find(r, 'nova.config', c).remedy.stage).toBe('nova-compute');
       expect(JSON.stringify(r)).not.toContain('sabotaged-placement');
     });

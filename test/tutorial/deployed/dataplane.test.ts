@@ -1,8 +1,8 @@
 // dataplane.end-to-end on the deployed lab (`stackcheck run tutorial-lab`): it passes on the healthy cloud and
 // leaves nothing behind; then real faults, injected over SSH and repaired in `finally`, make it fail naming the hop
-// that broke — the DHCP agent stopped (DHCP), the metadata agent stopped (metadata), the L3 agent stopped (L3 agent),
-// the provider interface down on the network node (bridge mapping), bridged traffic no longer passed to iptables on
-// the compute host (security group not enforced). Each run's duration is printed.
+// that broke — the provider interface down on the network node (bridge mapping), bridged traffic no longer passed to
+// iptables on the compute host (security group not enforced). Each run's duration is printed. (The DHCP, metadata
+// and L3 agents stopped are faults of the catalogue, faults/catalogue.yaml, which runs this check with each.)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -69,31 +69,7 @@ async function scratch(): Promise<string[]> {
     .sort();
 }
 
-// Wait until Neutron reports an agent type on the network node alive (or dead).
-async function agentAlive(type: string, alive: boolean, timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await sh(net, `. /root/admin-openrc; openstack network agent list --agent-type ${type} --host ${net} -f value -c Alive`);
-    if (r.stdout.trim() === (alive ? 'True' : 'False')) return;
-    if (Date.now() > deadline) throw new Error(`${type} agent on ${net} not ${alive ? 'alive' : 'dead'} after ${timeoutMs / 1000} s (${r.stdout.trim()})`);
-    await new Promise((res) => setTimeout(res, 5000));
-  }
-}
-
 // One run of the check, its result, the wall time printed; and nothing of it left on the cloud afterwards.
-// Stop a Neutron agent on the network node until Neutron reports it dead, run `fn`, then start it and wait until it
-// is alive again (whatever `fn` did).
-async function withAgentStopped(unit: string, type: string, fn: () => Promise<void>): Promise<void> {
-  await sh(net, `systemctl stop ${unit}`);
-  try {
-    await agentAlive(type, false);
-    await fn();
-  } finally {
-    await sh(net, `systemctl start ${unit}`);
-    await agentAlive(type, true);
-  }
-}
-
 async function runOnce(label: string): Promise<CheckResult> {
   const before = await scratch();
   const started = Date.now();
@@ -131,50 +107,6 @@ gate.describe('dataplane.end-to-end on the deployed lab', () => {
       expect(r.evidence.some((e) => e.name.startsWith('console log') && e.body.includes('tiny: init done'))).toBe(true);
     },
     RUN_MS,
-  );
-
-  gate.it(
-    'the DHCP agent stopped: the instance gets no lease, the failure names the DHCP hop and the dead agent',
-    async () => {
-      await withAgentStopped('neutron-dhcp-agent', 'dhcp', async () => {
-        const r = await runOnce('DHCP agent stopped');
-        expect(r.status).toBe('failed');
-        // (Zed lets the port go ACTIVE without a live DHCP agent: the instance boots and asks in vain. Were the port held
-        // DOWN, Nova would give up on it and the same hop would be named from the port.)
-        expect(r.message).toMatch(/^expected (the instance to get its address by DHCP .*, found the console says "tiny: dhcp no lease yet" and shows no lease|test server \S+ ACTIVE .*, found status ERROR.*) — broken hop: DHCP — (the instance's port stayed DOWN: .*)?neutron-dhcp-agent on network-node is not alive \(last heartbeat/);
-        expect(r.message).toContain('(tutorial: stage "Neutron on network-node and compute-1", section "The L3, DHCP and metadata agents")');
-        expect(r.remedy).toMatchObject({ stage: 'neutron', text: expect.stringContaining('systemctl status neutron-dhcp-agent on network-node') });
-        expect(r.evidence.some((e) => e.name === 'network-node: neutron-dhcp-agent status and log' && e.body.includes('state: inactive'))).toBe(true);
-      });
-    },
-    RUN_MS + 10 * 60_000,
-  );
-
-  gate.it(
-    'the metadata agent stopped: DHCP works, the instance reads no metadata, the failure names the metadata hop',
-    async () => {
-      await withAgentStopped('neutron-metadata-agent', 'metadata', async () => {
-        const r = await runOnce('metadata agent stopped');
-        expect(r.status).toBe('failed');
-        expect(r.message).toMatch(/^expected the instance to read its metadata from http:\/\/169\.254\.169\.254 .*, found the console says "tiny: metadata unreachable/);
-        expect(r.message).toMatch(/broken hop: metadata — neutron-metadata-agent on network-node is not alive/);
-        expect(r.evidence.find((e) => e.name.startsWith('console log'))?.body).toMatch(/tiny: dhcp lease 10\.10\.0\.\d+/);
-      });
-    },
-    RUN_MS + 10 * 60_000,
-  );
-
-  gate.it(
-    'the L3 agent stopped: nothing serves metadata in its router any more, the failure names the L3 agent',
-    async () => {
-      await withAgentStopped('neutron-l3-agent', 'l3', async () => {
-        const r = await runOnce('L3 agent stopped');
-        expect(r.status).toBe('failed');
-        expect(r.message).toMatch(/broken hop: L3 agent — neutron-l3-agent on network-node is not alive \(last heartbeat/);
-        expect(r.evidence.some((e) => e.name === 'network-node: neutron-l3-agent status and log' && e.body.includes('state: inactive'))).toBe(true);
-      });
-    },
-    RUN_MS + 10 * 60_000,
   );
 
   gate.it(
