@@ -110,12 +110,25 @@ export async function injectFault(fault: Fault, target: FaultTarget): Promise<vo
   }
 }
 
-/** Repair a fault: edited files back (last edit first), then the repair actions, then the backups removed. */
+/**
+ * Repair a fault: edited files back (last edit first), then the repair actions, then its backup folder removed. Every
+ * action is tried even when one before failed (a repair may follow an injection that stopped half-way); the first
+ * failure is thrown at the end.
+ */
 export async function repairFault(fault: Fault, target: FaultTarget): Promise<void> {
-  for (const a of [...fault.inject].reverse()) {
-    if (!a.edit) continue;
-    const b = backupOf(fault, a.edit);
-    await run(target, fault, `putting ${a.edit} back`, { on: a.on, run: `if [ -e '${b}' ]; then mv '${b}' '${a.edit}'; fi` });
+  const errors: unknown[] = [];
+  const attempt = async (what: string, a: Pick<FaultAction, 'on' | 'run'>): Promise<void> => {
+    try {
+      await run(target, fault, what, a);
+    } catch (err) {
+      errors.push(err);
+    }
+  };
+  const edited = [...fault.inject].reverse().filter((a) => a.edit);
+  for (const a of edited) {
+    const b = backupOf(fault, a.edit ?? '');
+    await attempt(`putting ${a.edit} back`, { on: a.on, run: `if [ -e '${b}' ]; then mv '${b}' '${a.edit}'; fi; rmdir ${BACKUPS}/${fault.id} 2>/dev/null || true` });
   }
-  for (const a of fault.repair) await run(target, fault, 'the repair', a);
+  for (const a of fault.repair) await attempt('the repair', a);
+  if (errors.length > 0) throw errors[0];
 }

@@ -66,16 +66,20 @@ describe('the fault catalogue on the deployment the tutorial built', () => {
     test(`${fault.id}: ${fault.title}`, async (ctx) => {
       const target = { inventory, pool };
       if (!(await faultApplies(fault, target))) ctx.skip(`not this deployment's variant (${fault.when?.run ?? ''})`);
-      await injectFault(fault, target);
       const named = [...new Set(fault.fails.map((e) => e.check))];
       try {
+        // (inside the try: an injection that fails half-way is repaired too)
+        await injectFault(fault, target);
         // The named checks until the fault shows (missed heartbeats take a minute or two), then every read-only
         // check once: exactly the named ones fail, as named.
         if (named.length > 0) await until(named, (r) => differences(fault, r, fault.fails).length === 0, fault.settle);
         const shown = await runChecks({ inventory, only: ['read-only'] });
+        // What a student would read, in the test's output (the catalogue's messages are taken from there).
+        for (const r of shown.filter((x) => x.status !== 'passed' && x.status !== 'skipped')) process.stdout.write(`${fault.id}: ${r.id}@${r.host} ${r.status}: ${r.message}\n`);
         expect(differences(fault, shown, fault.fails)).toEqual([]);
         if (fault.functional.length > 0) {
           const f = await runChecks({ inventory, only: fault.functional.map((e) => e.check), functional: true });
+          for (const r of f.filter((x) => x.status !== 'passed')) process.stdout.write(`${fault.id}: ${r.id}@${r.host} ${r.status}: ${r.message}\n`);
           expect(differences(fault, f, fault.functional)).toEqual([]);
         }
         // The sabotage's own values (a password it set) never show in what the checks say.
