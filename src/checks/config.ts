@@ -67,6 +67,9 @@ export interface ConfigReader {
   log?: string;
   /** Its start (epoch seconds) when systemd cannot tell (a host without systemd, a unit test); systemd's answer wins. */
   started?: number;
+  /** The same for a unit that is down: its state and the start of its last attempt. */
+  state?: string;
+  lastStart?: number;
 }
 
 /** What a config check looks at on one host: files, rules, the services that read them, and where the fix is. */
@@ -103,6 +106,8 @@ export interface UnitFacts {
   /** Modification time of each file it reads (epoch seconds). */
   files: Record<string, number>;
   log: { source: string; cut: boolean } | null;
+  /** When it is down: the start of its last attempt (its log is scanned from there). */
+  lastStart?: number;
 }
 
 export interface LogFinding {
@@ -114,6 +119,8 @@ export interface LogFinding {
   first: number;
   last: number;
   sample: string;
+  /** Logged by a unit that is down, at its last start. */
+  down?: boolean;
 }
 
 export interface RuntimeFacts {
@@ -457,23 +464,29 @@ def units_facts(names):
         kv = dict(l.split("=", 1) for l in b.splitlines() if "=" in l)
         mono = int(kv.get("ExecMainStartTimestampMonotonic") or 0)
         facts[n] = {"load": kv.get("LoadState", ""), "active": kv.get("ActiveState", ""), "pid": int(kv.get("MainPID") or 0), "started": (offset + mono / 1e6) if mono else None}
+        # (a unit that is down keeps the start time of its last attempt: a crash-looping one, of its last crash)
     return facts, None
 
 units = spec.get("units") or []
 if units:
     rt = {"now": time.time(), "units": [], "stale": [], "findings": [], "note": None}
     facts, note = units_facts([u["unit"] for u in units])
-    rt["note"] = None if facts is None and any(u.get("started") for u in units) else note
+    rt["note"] = None if facts is None and any(u.get("started") or u.get("lastStart") for u in units) else note
     tags = spec.get("tags") or {}
     for u in units:
         f = (facts or {}).get(u["unit"])
         entry = {"unit": u["unit"], "state": "unknown", "started": None, "files": {}, "log": None}
+        last = None
         if f:
             entry["state"] = "not-installed" if f["load"] == "not-found" else (f["active"] or "unknown")
             if f["active"] == "active" and f["started"]:
                 entry["started"] = f["started"]
+            elif f["load"] != "not-found" and f["started"]:
+                last = f["started"]
         elif u.get("started"):
             entry["state"], entry["started"] = "active", u["started"]
+        elif u.get("lastStart"):
+            entry["state"], last = u.get("state") or "failed", u["lastStart"]
         for path in u["files"]:
             try:
                 mtime = os.stat(path).st_mtime
@@ -485,6 +498,13 @@ if units:
         if entry["started"]:
             info, found = scan(u, entry["started"], tags)
             entry["log"] = info
+            rt["findings"].extend(found)
+        elif last:
+            # Down: what it logged when it last started (a service refused at start exits, and systemd retries).
+            info, found = scan(u, last, tags)
+            entry["log"], entry["lastStart"] = info, last
+            for x in found:
+                x["down"] = True
             rt["findings"].extend(found)
         rt["units"].append(entry)
     out["runtime"] = rt
@@ -629,10 +649,12 @@ export function judgeRuntime(role: string, target: Pick<ConfigTarget, 'rules' | 
   const older: LogFinding[] = [];
   for (const f of rt.findings) {
     const about = labels[f.tag] ?? f.tag;
-    if (f.kind === 'auth' && rt.now - f.last <= RECENT_LOG_S) {
-      problems.push(
-        `${f.unit} has been refused with the credentials of ${about} since it started (${f.count} time${f.count === 1 ? '' : 's'}, last at ${fmtTime(f.last)}: "${f.sample}")`,
-      );
+    const times = `${f.count} time${f.count === 1 ? '' : 's'}, last at ${fmtTime(f.last)}: "${f.sample}"`;
+    if (f.kind === 'auth' && rt.now - f.last <= RECENT_LOG_S && f.down) {
+      const state = rt.units.find((u) => u.unit === f.unit)?.state ?? 'down';
+      problems.push(`${f.unit} is not running (${state}): when it last started it was refused with the credentials of ${about} (${times}); it exits at start until they work`);
+    } else if (f.kind === 'auth' && rt.now - f.last <= RECENT_LOG_S) {
+      problems.push(`${f.unit} has been refused with the credentials of ${about} since it started (${times})`);
     } else older.push(f);
   }
 
@@ -640,7 +662,8 @@ export function judgeRuntime(role: string, target: Pick<ConfigTarget, 'rules' | 
   for (const u of rt.units) {
     const head = u.started !== null ? `${u.unit}: running since ${fmtTime(u.started)}` : `${u.unit}: ${u.state === 'not-installed' ? 'not installed' : u.state === 'unknown' ? 'state unknown' : `not running (${u.state})`} — it reads the file when it starts`;
     const files = Object.entries(u.files).map(([f, m]) => `${f} modified ${fmtTime(m)}`);
-    const log = u.log ? `log: ${u.log.source}${u.log.cut ? ' (last 4 MB)' : ''} scanned since the start` : u.started !== null ? 'log: none found (not scanned)' : '';
+    const since = u.started !== null ? 'the start' : `its last start (${fmtTime(u.lastStart ?? 0)})`;
+    const log = u.log ? `log: ${u.log.source}${u.log.cut ? ' (last 4 MB)' : ''} scanned since ${since}` : u.started !== null ? 'log: none found (not scanned)' : '';
     lines.push([head, ...files.map((x) => `  ${x}`), ...(log ? [`  ${log}`] : [])].join('\n'));
   }
   if (rt.note) lines.unshift(`run time not checked: ${rt.note}`);

@@ -425,6 +425,34 @@ describe('at run time', () => {
     expect(body).toContain('nova-compute: running since');
   });
 
+  test('a service that exits at start because it is refused (systemd retrying it): named down, with the refusal of its last start', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const lastStart = now - 20;
+    const base = materialize(lab, 'compute-1');
+    const logFile = join(base, 'nova-compute.log');
+    writeFileSync(
+      logFile,
+      [
+        `${at(now - 900)} 4100 ERROR nova keystoneauth1.exceptions.http.Unauthorized: an older attempt (HTTP 401)`,
+        `${at(lastStart + 2)} 4243 CRITICAL nova [None req-8f68 - - - - - -] Unhandled error: keystoneauth1.exceptions.http.Unauthorized: The request you have made requires authentication. (HTTP 401)`,
+        `${at(lastStart + 2)} 4243 ERROR nova Traceback (most recent call last):`,
+        `${at(lastStart + 2)} 4243 ERROR nova   File "/usr/lib/python3/dist-packages/nova/scheduler/client/report.py", line 245, in __init__`,
+        `${at(lastStart + 2)} 4243 ERROR nova keystoneauth1.exceptions.http.Unauthorized: The request you have made requires authentication. (HTTP 401)`,
+        '',
+      ].join('\n'),
+    );
+    const t = target(LAB_VARS, compute);
+    const spec = readerSpec(inventory(LAB_VARS), (n) => LAB_VARS[n] ?? '', { ...t, readers: t.readers.map((r) => ({ ...r, log: logFile, state: 'activating', lastStart })) }, 'n');
+    const out = runReader(rooted(spec, base), base);
+    const rt = out.runtime as RuntimeFacts;
+    expect(rt.note).toBeNull();
+    expect(rt.findings.map((f) => `${f.kind}:${f.tag}:${f.count}:${String(f.down)}`)).toEqual(['auth:placement:1:true']);
+    const v = judgeRuntime('compute-1', t, rt);
+    expect(v.problems).toHaveLength(1);
+    expect(v.problems[0]).toMatch(/^nova-compute is not running \(activating\): when it last started it was refused with the credentials of \[placement\] \(1 time, last at .*\); it exits at start until they work$/);
+    expect(v.evidence.map((e) => e.body).join('\n')).toMatch(/scanned since its last start/);
+  });
+
   test('a file older than its running service, and a clean log: nothing to say', () => {
     const now = Math.floor(Date.now() / 1000);
     const out = withServices(now - 600, `${at(now - 5)} 4243 INFO nova.compute.manager [-] Updating resource usage\n`, now - 3600);

@@ -311,9 +311,10 @@ describe('the course\'s sabotages that went unnoticed before', () => {
     const conf = '/etc/nova/nova.conf';
     const change = `sed -i '/^\\[placement\\]/,/^\\[/ s/^password *=.*/password = sabotaged-placement/' ${conf}`;
     await withServiceSabotaged(c, conf, change, 'nova-compute', ['nova.config', 'nova.compute-up'], async () => {
-      // As the student's cloud shows it: nova-compute, restarted, reports its resources to Placement and Keystone
-      // refuses the [placement] credentials (nova logs "Placement service credentials do not work").
-      const refused = /nova-compute has been refused with the credentials of \[placement\] since it started/;
+      // As the student's cloud shows it: nova-compute, restarted, asks Keystone for a Placement token at start, is
+      // refused (HTTP 401) and exits; systemd retries it until its start limit. (Were it refused later, while running,
+      // the check would say it "has been refused … since it started".)
+      const refused = /nova-compute is not running \([a-z-]+\): when it last started it was refused with the credentials of \[placement\]|nova-compute has been refused with the credentials of \[placement\] since it started/;
       const r = await until(['nova.config'], (x) => refused.test(find(x, 'nova.config', c).message), 180_000);
       expect(notPassed(r)).toEqual({ [`nova.config@${c}`]: 'failed' });
       expect(find(r, 'nova.config', c).message).toContain('[placement] password differs from PLACEMENT_PASS');
