@@ -436,7 +436,9 @@ def scan(unit, started, tags):
             at = epoch(ts)
         except ValueError:
             continue
-        if started and at < started - 1:
+        # Strictly after the start: a crash-looping service's last refusal comes a fraction of a second before the
+        # start of the attempt that works (log times are wall-clock to the millisecond, the start is systemd's).
+        if started and at < started - 0.01:
             continue
         text = "\n".join(parts)
         c = classify(name, text)

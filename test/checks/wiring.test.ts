@@ -453,6 +453,20 @@ describe('at run time', () => {
     expect(v.evidence.map((e) => e.body).join('\n')).toMatch(/scanned since its last start/);
   });
 
+  test('the refusal that ended the attempt before the one now running (a fraction of a second before its start) is not counted', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const started = now - 300;
+    const log = [
+      `${at(started - 0.3)} 4518 CRITICAL nova [None req-7784 - - - - - -] Unhandled error: keystoneauth1.exceptions.http.Unauthorized: The request you have made requires authentication. (HTTP 401)`,
+      `${at(started - 0.3)} 4518 ERROR nova   File "/usr/lib/python3/dist-packages/nova/scheduler/client/report.py", line 245, in __init__`,
+      `${at(started + 0.2)} 4530 INFO nova.compute.manager [-] Starting compute node`,
+      '',
+    ].join('\n');
+    const out = withServices(started, log, now - 3600);
+    expect((out.runtime as RuntimeFacts).findings).toEqual([]);
+    expect(judgeRuntime('compute-1', target(LAB_VARS, compute), out.runtime).problems).toEqual([]);
+  });
+
   test('a file older than its running service, and a clean log: nothing to say', () => {
     const now = Math.floor(Date.now() / 1000);
     const out = withServices(now - 600, `${at(now - 5)} 4243 INFO nova.compute.manager [-] Updating resource usage\n`, now - 3600);
