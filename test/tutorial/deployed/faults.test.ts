@@ -67,6 +67,8 @@ describe('the fault catalogue on the deployment the tutorial built', () => {
       const target = { inventory, pool };
       if (!(await faultApplies(fault, target))) ctx.skip(`not this deployment's variant (${fault.when?.run ?? ''})`);
       const named = [...new Set(fault.fails.map((e) => e.check))];
+      const touched = [...new Set([...named, ...fault.may])];
+      let healed: CheckResult[] | undefined;
       try {
         // (inside the try: an injection that fails half-way is repaired too)
         await injectFault(fault, target);
@@ -86,12 +88,12 @@ describe('the fault catalogue on the deployment the tutorial built', () => {
         expect(JSON.stringify(shown)).not.toMatch(/stackcheck-fault-/);
       } finally {
         await repairFault(fault, target);
+        // Repaired: what it broke, and what it may have spread to, passes again — waited for also when an assertion
+        // above failed, so that the next fault starts from a healthy deployment. (The next fault's full run, and the
+        // last test, check everything else.)
+        healed = await until(touched, (r) => Object.keys(notPassed(r)).length === 0, fault.settle + 180);
       }
-      // Repaired: what it broke, and what it may have spread to, passes again (the next fault's full run, and the
-      // last test, check everything else).
-      const touched = [...new Set([...named, ...fault.may])];
-      const back = await until(touched, (r) => Object.keys(notPassed(r)).length === 0, fault.settle + 180);
-      expect(notPassed(back), 'the deployment is healthy again after the repair').toEqual({});
+      expect(notPassed(healed ?? []), 'the deployment is healthy again after the repair').toEqual({});
     });
   }
 
