@@ -67,9 +67,10 @@ export interface ConfigReader {
   log?: string;
   /** Its start (epoch seconds) when systemd cannot tell (a host without systemd, a unit test); systemd's answer wins. */
   started?: number;
-  /** The same for a unit that is down: its state and the start of its last attempt. */
+  /** The same for a unit that is down: its state, the start of its last attempt, and how often systemd restarted it. */
   state?: string;
   lastStart?: number;
+  restarts?: number;
 }
 
 /** What a config check looks at on one host: files, rules, the services that read them, and where the fix is. */
@@ -453,7 +454,7 @@ def scan(unit, started, tags):
 
 def units_facts(names):
     try:
-        p = subprocess.run(["systemctl", "show", "-p", "LoadState,ActiveState,MainPID,ExecMainStartTimestampMonotonic", "--"] + [n if "." in n else n + ".service" for n in names], capture_output=True, text=True, timeout=15)
+        p = subprocess.run(["systemctl", "show", "-p", "LoadState,ActiveState,MainPID,ExecMainStartTimestampMonotonic,NRestarts", "--"] + [n if "." in n else n + ".service" for n in names], capture_output=True, text=True, timeout=15)
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, "systemctl cannot be run (%s)" % e.__class__.__name__
     blocks = [b for b in p.stdout.strip("\n").split("\n\n")] if p.stdout.strip() else []
@@ -465,7 +466,7 @@ def units_facts(names):
     for n, b in zip(names, blocks):
         kv = dict(l.split("=", 1) for l in b.splitlines() if "=" in l)
         mono = int(kv.get("ExecMainStartTimestampMonotonic") or 0)
-        facts[n] = {"load": kv.get("LoadState", ""), "active": kv.get("ActiveState", ""), "pid": int(kv.get("MainPID") or 0), "started": (offset + mono / 1e6) if mono else None}
+        facts[n] = {"load": kv.get("LoadState", ""), "active": kv.get("ActiveState", ""), "pid": int(kv.get("MainPID") or 0), "started": (offset + mono / 1e6) if mono else None, "restarts": int(kv.get("NRestarts") or 0)}
         # (a unit that is down keeps the start time of its last attempt: a crash-looping one, of its last crash)
     return facts, None
 
@@ -478,17 +479,18 @@ if units:
     for u in units:
         f = (facts or {}).get(u["unit"])
         entry = {"unit": u["unit"], "state": "unknown", "started": None, "files": {}, "log": None}
-        last = None
+        last, restarts = None, 0
         if f:
             entry["state"] = "not-installed" if f["load"] == "not-found" else (f["active"] or "unknown")
             if f["active"] == "active" and f["started"]:
                 entry["started"] = f["started"]
             elif f["load"] != "not-found" and f["started"]:
                 last = f["started"]
+                restarts = f["restarts"]
         elif u.get("started"):
             entry["state"], entry["started"] = "active", u["started"]
         elif u.get("lastStart"):
-            entry["state"], last = u.get("state") or "failed", u["lastStart"]
+            entry["state"], last, restarts = u.get("state") or "failed", u["lastStart"], u.get("restarts") or 0
         for path in u["files"]:
             try:
                 mtime = os.stat(path).st_mtime
@@ -502,8 +504,10 @@ if units:
             entry["log"] = info
             rt["findings"].extend(found)
         elif last:
-            # Down: what it logged when it last started (a service refused at start exits, and systemd retries).
-            info, found = scan(u, last, tags)
+            # Down: what it logged when it last started (a service refused at start exits, and systemd retries it;
+            # while it is activating again, the attempts before this one say why: a minute back covers them).
+            since = last - 60 if entry["state"] == "activating" and restarts > 0 else last
+            info, found = scan(u, since, tags)
             entry["log"], entry["lastStart"] = info, last
             for x in found:
                 x["down"] = True

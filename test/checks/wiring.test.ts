@@ -442,7 +442,8 @@ describe('at run time', () => {
       ].join('\n'),
     );
     const t = target(LAB_VARS, compute);
-    const spec = readerSpec(inventory(LAB_VARS), (n) => LAB_VARS[n] ?? '', { ...t, readers: t.readers.map((r) => ({ ...r, log: logFile, state: 'activating', lastStart })) }, 'n');
+    // systemd retrying it: the attempt now starting has logged nothing yet; the one before was refused (2 s before).
+    const spec = readerSpec(inventory(LAB_VARS), (n) => LAB_VARS[n] ?? '', { ...t, readers: t.readers.map((r) => ({ ...r, log: logFile, state: 'activating', lastStart: lastStart + 4, restarts: 7 })) }, 'n');
     const out = runReader(rooted(spec, base), base);
     const rt = out.runtime as RuntimeFacts;
     expect(rt.note).toBeNull();
