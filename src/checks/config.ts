@@ -744,7 +744,10 @@ export async function checkConfig(s: CheckSession, role: string, target: ConfigT
 
   if (fileProblems.length > 0) {
     const stage = remedyStage(target, owners);
-    const failure = new CheckFailure(`${target.files.join(' + ')} on ${role} using the inventory's hosts and passwords`, `${fileProblems.join('; ')}${onlyFile}`, [
+    // What the services did with the wrong settings is part of what the student must read (a service refused at start
+    // and restarted in a loop), not only evidence.
+    const runtime = rt.problems.length > 0 ? `; at run time: ${rt.problems.join('; ')}` : onlyFile;
+    const failure = new CheckFailure(`${target.files.join(' + ')} on ${role} using the inventory's hosts and passwords`, `${fileProblems.join('; ')}${runtime}`, [
       ...ev,
       ...rt.problems.map((p) => evidence.text(`${role}: also found at run time`, p)),
     ]);
