@@ -615,6 +615,8 @@ export function parseReaderOutput(stdout: string): ReaderOutput | undefined {
 /** What the run-time facts say: failures (a file changed after its service started, recent refusals), notes, evidence. */
 export interface RuntimeVerdict {
   problems: string[];
+  /** Those of `problems` that are refusals the services logged (what a wrong file already caused). */
+  refusals: string[];
   /** Set when no service could be looked at: the result rests on the file alone, and says why. */
   fileOnly?: string;
   /** Units to restart for the stale files. */
@@ -624,7 +626,7 @@ export interface RuntimeVerdict {
 
 /** Judge the run-time facts the reader gathered on `role` for `target` (pure: the unit tests call it). */
 export function judgeRuntime(role: string, target: Pick<ConfigTarget, 'rules' | 'readers'>, rt: RuntimeFacts | undefined): RuntimeVerdict {
-  if (!rt) return { problems: [], fileOnly: 'the reader did not report on the services', restart: [], evidence: [] };
+  if (!rt) return { problems: [], refusals: [], fileOnly: 'the reader did not report on the services', restart: [], evidence: [] };
   const labels = logTags(target.rules);
   const problems: string[] = [];
   const running = rt.units.filter((u) => u.started !== null);
@@ -653,16 +655,18 @@ export function judgeRuntime(role: string, target: Pick<ConfigTarget, 'rules' | 
 
   // Refusals the running services logged since they started, about the settings checked here.
   const older: LogFinding[] = [];
+  const refusals: string[] = [];
   for (const f of rt.findings) {
     const about = labels[f.tag] ?? f.tag;
     const times = `${f.count} time${f.count === 1 ? '' : 's'}, last at ${fmtTime(f.last)}: "${f.sample}"`;
     if (f.kind === 'auth' && rt.now - f.last <= RECENT_LOG_S && f.down) {
       const state = rt.units.find((u) => u.unit === f.unit)?.state ?? 'down';
-      problems.push(`${f.unit} is not running (${state}): when it last started it was refused with the credentials of ${about} (${times}); it exits at start until they work`);
+      refusals.push(`${f.unit} is not running (${state}): when it last started it was refused with the credentials of ${about} (${times}); it exits at start until they work`);
     } else if (f.kind === 'auth' && rt.now - f.last <= RECENT_LOG_S) {
-      problems.push(`${f.unit} has been refused with the credentials of ${about} since it started (${times})`);
+      refusals.push(`${f.unit} has been refused with the credentials of ${about} since it started (${times})`);
     } else older.push(f);
   }
+  problems.push(...refusals);
 
   const lines: string[] = [];
   for (const u of rt.units) {
@@ -678,7 +682,7 @@ export function judgeRuntime(role: string, target: Pick<ConfigTarget, 'rules' | 
     for (const f of older) lines.push(`  ${f.unit}: ${f.kind} error about ${labels[f.tag] ?? f.tag}, ${f.count}×, ${fmtTime(f.first)} – ${fmtTime(f.last)}: ${f.sample}`);
   }
   const evidenceList = [evidence.text(`${role}: services reading the configuration`, lines.join('\n'))];
-  return { problems, ...(fileOnly ? { fileOnly } : {}), restart: [...restart], evidence: evidenceList };
+  return { problems, refusals, ...(fileOnly ? { fileOnly } : {}), restart: [...restart], evidence: evidenceList };
 }
 
 // The second side of a shared secret, read on its own host: equal to ours (digests under the same nonce) or not.
@@ -745,8 +749,9 @@ export async function checkConfig(s: CheckSession, role: string, target: ConfigT
   if (fileProblems.length > 0) {
     const stage = remedyStage(target, owners);
     // What the services did with the wrong settings is part of what the student must read (a service refused at start
-    // and restarted in a loop), not only evidence.
-    const runtime = rt.problems.length > 0 ? `; at run time: ${rt.problems.join('; ')}` : onlyFile;
+    // and restarted in a loop), not only evidence. (Not "restart it" for a file changed since: with a wrong file,
+    // the restart would break the running service.)
+    const runtime = rt.refusals.length > 0 ? `; at run time: ${rt.refusals.join('; ')}` : onlyFile;
     const failure = new CheckFailure(`${target.files.join(' + ')} on ${role} using the inventory's hosts and passwords`, `${fileProblems.join('; ')}${runtime}`, [
       ...ev,
       ...rt.problems.map((p) => evidence.text(`${role}: also found at run time`, p)),
