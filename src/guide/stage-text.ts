@@ -1,11 +1,10 @@
 // The Markdown of one tutorial stage, as `stackcheck guide` shows it: the text under the stage's heading, without
 // the machine comments (`<!-- checks: … -->`, `<!-- installs: … -->`, `<!-- after: … -->`).
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
 import { StackcheckError } from '../error.js';
-import { rstToMarkdown } from '../runner/rst.js';
+import { documentMarkdown } from '../runner/parse.js';
 import type { Tutorial } from '../runner/types.js';
 
 const md = new MarkdownIt({ html: true });
@@ -33,7 +32,7 @@ export async function stageMarkdown(tutorial: Tutorial, stageId: string): Promis
     throw new StackcheckError('E_TUTORIAL', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   // The parser reads `.rst` as Markdown rewritten line for line, so its line numbers hold for the rewritten text.
-  const markdown = extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : withoutFrontMatter(text);
+  const markdown = documentMarkdown(file, text);
   const lines = markdown.split(/\r?\n/);
   const tokens = md.parse(markdown, {});
   const headings = tokens.filter((t) => t.type === 'heading_open' && (t.tag === 'h1' || t.tag === 'h2') && t.map);
@@ -88,13 +87,4 @@ function withoutComments(lines: string[], from: number, to: number, tokens: Toke
   }
   flush();
   return out;
-}
-
-// YAML front matter (`---` … `---` at the top) is blanked line for line, as the parser does.
-function withoutFrontMatter(text: string): string {
-  const lines = text.split('\n');
-  if (lines[0]?.trimEnd() !== '---') return text;
-  const end = lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
-  if (end < 0) return text;
-  return lines.map((l, i) => (i <= end ? '' : l)).join('\n');
 }

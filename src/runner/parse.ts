@@ -85,9 +85,17 @@ export function parseMarkdown(text: string, file: string): { title?: string; sta
   return { ...doc, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
 
-// One document through the pipeline; `.rst` files are first rewritten as Markdown line for line.
+/**
+ * A tutorial file's text as the parser reads it: `.rst` rewritten as Markdown line for line, YAML front matter blanked;
+ * line numbers hold for the result (the guide reads a stage's text from it).
+ */
+export function documentMarkdown(file: string, text: string): string {
+  return extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : withoutFrontMatter(text);
+}
+
+// One document through the pipeline.
 function parseDocument(text: string, file: string, ctx: ParseContext): { title?: string; stages: Stage[] } {
-  const markdown = extname(file).toLowerCase() === '.rst' ? rstToMarkdown(text) : withoutFrontMatter(text);
+  const markdown = documentMarkdown(file, text);
   const blocks = toBlocks(markdown, file, ctx);
   return toStages(blocks, file, ctx);
 }
