@@ -7,20 +7,11 @@ import { terminalReporter } from '../report/terminal.js';
 import { shQuote } from '../ssh/exec.js';
 import { MAX_JOBS, executeRun, prepareRun, type RunTutorialOptions, type RunTutorialResult } from '../engine/run-tutorial.js';
 
-export interface RunCommandOptions {
-  inventory?: string;
-  secrets?: string;
-  from?: string;
-  only?: string;
-  resume?: boolean;
-  runDir?: string;
-  dryRun?: boolean;
-  acceptNewHostKeys?: boolean;
-  reports: string;
-  color?: boolean;
+/** The engine's options as commander gives them (`--jobs` as typed; the bus, signal and tutorial are ours). */
+export type RunCommandOptions = Omit<RunTutorialOptions, 'tutorial' | 'bus' | 'signal' | 'summaryOut' | 'jobs'> & {
   /** Stages side by side at most (`--jobs`, as typed). */
   jobs?: string;
-}
+};
 
 // --jobs N: a whole number from 1 to MAX_JOBS (input error, exit 2).
 export function parseJobs(value: string | undefined): number {
@@ -56,22 +47,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     bus.emit({ kind: 'warn', message: 'interrupted: stopping the current step (Ctrl-C again to quit at once)' });
     abort.abort();
   };
-  const engineOpts: RunTutorialOptions = {
-    tutorial: tutorialPath,
-    reports: opts.reports,
-    jobs,
-    bus,
-    signal: abort.signal,
-    ...(opts.inventory ? { inventory: opts.inventory } : {}),
-    ...(opts.secrets ? { secrets: opts.secrets } : {}),
-    ...(opts.from ? { from: opts.from } : {}),
-    ...(opts.only ? { only: opts.only } : {}),
-    ...(opts.resume ? { resume: true } : {}),
-    ...(opts.runDir ? { runDir: opts.runDir } : {}),
-    ...(opts.dryRun ? { dryRun: true } : {}),
-    ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
-    ...(opts.color !== undefined ? { color: opts.color } : {}),
-  };
+  const engineOpts: RunTutorialOptions = { ...opts, tutorial: tutorialPath, jobs, bus, signal: abort.signal };
   try {
     const prepared = await prepareRun(engineOpts);
     const withInventory = { ...opts, inventory: prepared.inventoryFile };
