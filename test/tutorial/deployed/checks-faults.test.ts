@@ -4,14 +4,13 @@
 // Runs in the `tutorial` project, after the tutorial has built the lab.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadInventory } from '../../../src/inventory/load.js';
-import { inventoryPath } from '../../../src/lab/inventory.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { runChecks } from '../../../src/checks/run.js';
 import { expectedFor } from '../../../src/checks/expect.js';
 import type { CheckResult } from '../../../src/checks/types.js';
 import { CHECKS } from '../../../src/checks/registry.js';
-import { SshPool } from '../../../src/ssh/pool.js';
+import type { SshPool } from '../../../src/ssh/pool.js';
+import { openDeployedTarget } from '../../helpers/deployed.js';
 import { remoteCommand, shQuote, type ExecResult } from '../../../src/ssh/exec.js';
 import { buildCli } from '../../helpers/build.js';
 import { find, notPassed } from '../../helpers/results.js';
@@ -78,10 +77,7 @@ const role = (svc: string): string => e().services.find((s) => s.name === svc)?.
 const compute = (): string => e().computeRoles[0] ?? 'compute-1';
 
 beforeAll(async () => {
-  const file = process.env.STACKCHECK_TEST_INVENTORY ?? inventoryPath(process.env.STACKCHECK_LAB ?? 'lab');
-  if (!file) throw new Error('no deployed target: set STACKCHECK_TEST_INVENTORY to an inventory, or build the lab with `stackcheck run tutorial` first');
-  inventory = await loadInventory(file);
-  pool = new SshPool(inventory);
+  ({ inventory, pool } = await openDeployedTarget());
 });
 
 afterAll(async () => {

@@ -5,12 +5,11 @@
 // rest of the deployment healthy.
 // Target: the inventory in $STACKCHECK_TEST_INVENTORY, else the lab's (after `stackcheck run tutorial`).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadInventory } from '../../../src/inventory/load.js';
-import { inventoryPath } from '../../../src/lab/inventory.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { runChecks } from '../../../src/checks/run.js';
 import type { CheckResult } from '../../../src/checks/types.js';
-import { SshPool } from '../../../src/ssh/pool.js';
+import type { SshPool } from '../../../src/ssh/pool.js';
+import { openDeployedTarget } from '../../helpers/deployed.js';
 import { loadCatalogue, type Fault, type FaultExpectation } from '../../../src/faults/catalogue.js';
 import { expectationCovers, expectationMismatch, faultApplies, injectFault, placeRole, repairFault } from '../../../src/faults/inject.js';
 import { remoteCommand } from '../../../src/ssh/exec.js';
@@ -21,10 +20,7 @@ let inventory: Inventory;
 let pool: SshPool;
 
 beforeAll(async () => {
-  const file = process.env.STACKCHECK_TEST_INVENTORY ?? inventoryPath(process.env.STACKCHECK_LAB ?? 'lab');
-  if (!file) throw new Error('no deployed target: set STACKCHECK_TEST_INVENTORY to an inventory, or build the lab with `stackcheck run tutorial` first');
-  inventory = await loadInventory(file);
-  pool = new SshPool(inventory);
+  ({ inventory, pool } = await openDeployedTarget());
 });
 
 afterAll(async () => {
