@@ -5,6 +5,7 @@ import { registerReport } from './report.js';
 import { registerPlan } from './plan.js';
 import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
+import { registerGuide } from './guide.js';
 
 export function registerCommands(program: Command): void {
   registerPlan(program);
@@ -12,5 +13,6 @@ export function registerCommands(program: Command): void {
   registerLab(program);
   registerReport(program);
   registerCheck(program);
+  registerGuide(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
 }

@@ -4,22 +4,16 @@
 // connections, the steps stage by stage, and each stage's checks. Steps and checks report through one event stream
 // (`bus`); the terminal, Allure, JUnit and summary.json are reporters of it. Nothing here reads the command line,
 // writes to the terminal or handles signals: the front end does (as vitest's programmatic API and its CLI).
-import { resolve } from 'node:path';
 import { ExitCode, StackcheckError } from '../error.js';
 import type { EventBus } from '../log.js';
 import { loadInventory } from '../inventory/load.js';
 import { parseTutorial } from '../runner/parse.js';
 import { resolvePlan } from '../runner/plan.js';
 import { executePlan, type RunOutcome } from '../runner/execute.js';
-import { RunDir } from '../runner/run-dir.js';
-import { SshPool } from '../ssh/pool.js';
-import { Redactor } from '../redact.js';
-import type { Plan, Stage, Tutorial } from '../runner/types.js';
-import { startRunReports, type FinishedReports } from '../report/run-reports.js';
-import { stackcheckVersion } from '../version.js';
-import { runChecks, allPassed } from '../checks/run.js';
-import { installedAfter, stageScope, stagesBefore, validateStageDeclarations } from '../checks/declared.js';
-import type { Inventory } from '../inventory/types.js';
+import type { Tutorial } from '../runner/types.js';
+import type { FinishedReports } from '../report/run-reports.js';
+import { validateStageDeclarations } from '../checks/declared.js';
+import { RunSession, type LabTarget, type PreparedRun } from './session.js';
 
 /** Most stages side by side: a run is bounded by the hosts' cores, not by ours. */
 export const MAX_JOBS = 8;
@@ -51,20 +45,7 @@ export interface RunTutorialOptions {
   summaryOut?: { write(s: string): unknown; isTTY?: boolean } | false;
 }
 
-/** A run on the local lab: which lab, and the vars file its inventory was filled from. */
-export interface LabTarget {
-  lab: string;
-  inventoryFile: string;
-  varsFile?: string;
-}
-
-/** A run ready to execute: everything the input says has been validated. */
-export interface PreparedRun {
-  tutorial: Tutorial;
-  plan: Plan;
-  inventoryFile: string;
-  lab?: LabTarget;
-}
+export type { LabTarget, PreparedRun } from './session.js';
 
 export interface RunTutorialResult {
   outcome: RunOutcome;
@@ -123,78 +104,22 @@ async function labInventory(tutorialPath: string, tutorial: Tutorial, bus: Event
   return { lab, inventoryFile, ...(varsFile ? { varsFile } : {}) };
 }
 
-// After a stage's steps completed on the lab: remember it, and when this tutorial became the lab's deployment (or its
-// vars file changed) rewrite the lab's own inventory with its variables — not after every stage.
-async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage): Promise<void> {
-  const { recordStageDone, readDeployment, writeInventory, requireState } = await import('../lab/index.js');
-  const before = readDeployment(target.lab).deployment;
-  const after = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id)).deployment;
-  const changed = after?.source !== before?.source || after?.varsFile !== before?.varsFile;
-  if (after?.source === resolve(tutorial.source) && changed) await writeInventory(requireState(target.lab).spec);
-}
-
-// The checks a stage declares, run right after it; their results go through the bus.
-function stageChecker(inventory: Inventory, tutorial: Tutorial, runDir: RunDir | undefined, bus: EventBus, lab: LabTarget | undefined) {
-  return async (stage: Stage): Promise<{ ok: boolean; message?: string }> => {
-    if (lab) await recordOnLab(lab, tutorial, stage);
-    if (stage.checks.length === 0) return { ok: true };
-    bus.emit({ kind: 'checks-start', stage: stage.id, checks: stage.checks });
-    const results = await runChecks({
-      inventory,
-      only: stage.checks,
-      // The tutorial asked for these checks by name: mutating ones (boot a server…) run too, and clean up.
-      functional: true,
-      stage: stage.id,
-      declaredBy: stage.id,
-      installed: installedAfter(tutorial, stage.id),
-      reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) },
-      ...(runDir ? { reportsDir: runDir.dir } : {}),
-    });
-    for (const result of results) bus.emit({ kind: 'check-result', stage: stage.id, result });
-    bus.emit({ kind: 'checks-end', stage: stage.id, results });
-    if (results.length === 0) return { ok: false, message: `stage ${stage.id} declares checks (${stage.checks.join(', ')}) but none produced a result` };
-    const bad = results.filter((r) => r.status === 'failed' || r.status === 'broken');
-    return allPassed(results) ? { ok: true } : { ok: false, message: `${bad.length} check(s) failed after stage ${stage.id}: ${bad.map((r) => `${r.id} @ ${r.host}`).join(', ')}` };
-  };
-}
-
 /** Execute a prepared run: its run folder, reports, connections, steps and stage checks. */
 export async function executeRun(prepared: PreparedRun, opts: RunTutorialOptions): Promise<RunTutorialResult> {
-  const { plan, lab } = prepared;
-  const { tutorial, inventory } = plan;
-  const { bus } = opts;
-  const redactor = new Redactor(plan.secrets);
-
-  let runDir: RunDir | undefined;
-  if (!opts.dryRun) {
-    const previous = opts.resume ? (opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source))) : undefined;
-    if (opts.resume && !previous) bus.emit({ kind: 'warn', message: `no earlier run of ${tutorial.source} under ${resolve(opts.reports)}: starting a new run` });
-    runDir = previous ? await RunDir.open(previous) : await RunDir.create(opts.reports, { tutorial: tutorial.source, inventory: inventory.file });
-    if (previous) bus.emit({ kind: 'info', message: `resuming run ${runDir.runId} (${runDir.dir})` });
-  }
-  const reports = runDir
-    ? startRunReports({
-        bus,
-        runDir: runDir.dir,
-        runId: runDir.runId,
-        redactor,
-        tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
-        inventory,
-        version: stackcheckVersion(),
-        extraSecrets: plan.secrets,
-      })
-    : undefined;
-
-  const pool = opts.dryRun
-    ? undefined
-    : new SshPool(inventory, {
-        ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
-        log: (m) => bus.emit({ kind: 'warn', message: redactor.redact(m) }),
-      });
+  const session = await RunSession.open(prepared, {
+    reports: opts.reports,
+    bus: opts.bus,
+    ...(opts.resume ? { resume: true } : {}),
+    ...(opts.runDir ? { runDir: opts.runDir } : {}),
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+  });
+  const { runDir, pool } = session;
   let outcome: RunOutcome;
+  let finished: FinishedReports | undefined;
   try {
-    outcome = await executePlan(plan, {
-      bus,
+    outcome = await executePlan(prepared.plan, {
+      bus: opts.bus,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(runDir ? { runDir } : {}),
       ...(pool ? { pool } : {}),
@@ -203,12 +128,11 @@ export async function executeRun(prepared: PreparedRun, opts: RunTutorialOptions
       ...(opts.resume ? { resume: true } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       jobs: opts.jobs ?? 1,
-      afterStage: stageChecker(inventory, tutorial, runDir, bus, lab),
+      afterStage: (stage) => session.checkStage(stage),
     });
   } finally {
-    await pool?.close();
+    finished = await session.close({ ...(opts.color !== undefined ? { color: opts.color } : {}), ...(opts.summaryOut !== undefined ? { out: opts.summaryOut === false ? null : opts.summaryOut } : {}) });
   }
-  const finished = await reports?.finish({ ...(opts.color !== undefined ? { color: opts.color } : {}), ...(opts.summaryOut !== undefined ? { out: opts.summaryOut === false ? null : opts.summaryOut } : {}) });
   const exitCode = outcome.aborted ? 130 : outcome.status === 'passed' ? ExitCode.ok : ExitCode.failed;
   return { outcome, exitCode, ...(runDir ? { runDir: runDir.dir } : {}), ...(finished ? { reports: finished } : {}) };
 }

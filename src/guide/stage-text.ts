@@ -48,11 +48,10 @@ export async function stageMarkdown(tutorial: Tutorial, stageId: string): Promis
 export function stageIntro(markdown: string): string {
   const code = md.parse(markdown, {}).find((t) => (t.type === 'fence' || t.type === 'code_block') && t.map);
   if (!code) return markdown.trim();
-  return markdown
-    .split(/\r?\n/)
-    .slice(0, code.map?.[0] ?? 0)
-    .join('\n')
-    .trim();
+  const lines = markdown.split(/\r?\n/).slice(0, code.map?.[0] ?? 0);
+  // A heading right before the code block titles what follows it, not the explanation.
+  while (lines.length > 0 && /^\s*(#{1,6}\s|$)/.test(lines[lines.length - 1] ?? '')) lines.pop();
+  return lines.join('\n').trim();
 }
 
 function startOf(token: Token): number {

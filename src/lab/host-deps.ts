@@ -88,6 +88,8 @@ export const HOST_REQUIREMENTS: readonly HostRequirement[] = [
   { path: '/usr/lib/python3.11/json/__init__.py', pkg: 'libpython3.11-stdlib', via: 'python3', purpose: 'tests', why: 'the json module that reader imports' },
   // Report rendering.
   { path: '/usr/bin/chromium', pkg: 'chromium', purpose: 'reports', why: 'which renders the HTML reports in the report tests' },
+  // The guide's test drives `stackcheck guide` in a real terminal.
+  { path: 'tmux', pkg: 'tmux', purpose: 'tests', why: "in which the guide's test types keys and reads the screen" },
   // The project's source.
   { path: 'git', pkg: 'git', purpose: 'source', why: 'which gets and updates the project' },
   { path: '/usr/share/ca-certificates/mozilla', pkg: 'ca-certificates', purpose: 'source', why: 'the CA certificates git checks https remotes against' },

@@ -180,10 +180,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
         continue;
       }
       used.set(`${step.host}\0${step.root}\0${step.user ?? ''}`, { role: step.host, root: step.root, ...(step.user ? { user: step.user } : {}) });
-      const { result, log } = await onHost(step.host)(() => runWithRetries(pool, step, shown, runId, opts, redactor));
-      bus.emit({ kind: 'step-end', step: shown, result });
+      const result = await onHost(step.host)(() => executeStep(step, { ...opts, pool, runId, redactor, hosts: plan.inventory.hosts }));
       results.push(result);
-      await opts.runDir?.recordStep(step, result, hash, log);
       if (result.status === 'failed') {
         failed ??= { step: shown, result };
         stageFailed = true;
@@ -253,13 +251,34 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
   }
 }
 
+/** What one step needs to run: the run's connections, id, event stream, redactor and folder. */
+export interface StepContext extends Pick<ExecuteOptions, 'bus' | 'signal' | 'runDir' | 'defaultTimeoutMs' | 'defaultRetryDelayMs'> {
+  pool: SshPool;
+  runId: string;
+  redactor: Redactor;
+  /** The inventory's hosts (a step's hash includes where it runs). */
+  hosts: Plan['inventory']['hosts'];
+}
+
+/**
+ * Run one step (resolved, secrets filled) with its retries: step-start, live output and step-end events (redacted),
+ * and its state and log in the run folder. `run` calls it for every step; `guide` for the steps the student runs.
+ */
+export async function executeStep(step: Step, ctx: StepContext): Promise<StepResult> {
+  const shown = redactStep(step, ctx.redactor);
+  const { result, log } = await runWithRetries(ctx.pool, step, shown, ctx.runId, ctx, ctx.redactor);
+  ctx.bus.emit({ kind: 'step-end', step: shown, result });
+  await ctx.runDir?.recordStep(step, result, stepHash(shown, ctx.hosts[step.host]), log);
+  return result;
+}
+
 // One step, retried per `retries`; output streamed (redacted) as events and collected for the log file.
 async function runWithRetries(
   pool: SshPool,
   step: Step,
   shown: Step,
   runId: string,
-  opts: ExecuteOptions,
+  opts: StepContext,
   redactor: Redactor,
 ): Promise<{ result: StepResult; log: string }> {
   let log = '';
@@ -298,7 +317,7 @@ async function runOnce(
   pool: SshPool,
   step: Step,
   runId: string,
-  opts: ExecuteOptions,
+  opts: StepContext,
   redactor: Redactor,
   stream: { onStdout: (t: string) => void; onStderr: (t: string) => void },
 ): Promise<StepResult> {

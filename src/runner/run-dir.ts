@@ -19,6 +19,15 @@ export interface StepState {
   hash: string;
   finishedAt: string;
   message?: string;
+  /** A step the runner did not run (`guide`): the student typed it by hand, or skipped it. */
+  how?: 'typed' | 'skipped';
+}
+
+/** The checks of a stage as they last ended (`guide` records them: it continues after the last stage that passed). */
+export interface StageState {
+  /** `waived`: they failed and the student went on anyway. */
+  checks: 'passed' | 'failed' | 'waived';
+  at: string;
 }
 
 export interface RunState {
@@ -27,14 +36,18 @@ export interface RunState {
   /** Absolute path of the tutorial (how --resume finds earlier runs of it). */
   tutorial: string;
   inventory: string;
+  /** Which command made the folder (absent: `run`); `guide` continues only its own sessions. */
+  mode?: 'run' | 'guide';
   steps: Record<string, StepState>;
+  stages?: Record<string, StageState>;
 }
 
 export interface RunSummary {
   runId: string;
   tutorial: string;
   inventory: string;
-  status: 'running' | 'passed' | 'failed';
+  /** `paused`: a guided session the student left, to continue later. */
+  status: 'running' | 'passed' | 'failed' | 'paused';
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
@@ -72,11 +85,11 @@ export class RunDir {
   ) {}
 
   /** Start a new run folder under `reportsDir` and point `latest` at it. */
-  static async create(reportsDir: string, meta: { tutorial: string; inventory: string }, runId: string = newRunId()): Promise<RunDir> {
+  static async create(reportsDir: string, meta: { tutorial: string; inventory: string; mode?: 'run' | 'guide' }, runId: string = newRunId()): Promise<RunDir> {
     const dir = join(resolve(reportsDir), runId);
     await mkdir(join(dir, 'steps'), { recursive: true, mode: 0o700 });
     const tutorial = resolve(meta.tutorial);
-    const state: RunState = { version: 1, runId, tutorial, inventory: meta.inventory, steps: {} };
+    const state: RunState = { version: 1, runId, tutorial, inventory: meta.inventory, ...(meta.mode === 'guide' ? { mode: 'guide' as const } : {}), steps: {} };
     const summary: RunSummary = { runId, tutorial, inventory: meta.inventory, status: 'running', startedAt: new Date().toISOString(), attempts: 1 };
     const rd = new RunDir(dir, runId, state, summary);
     await rd.saveState();
@@ -105,8 +118,8 @@ export class RunDir {
     return rd;
   }
 
-  /** The newest run folder of this tutorial under `reportsDir`, if any. */
-  static async findLatest(reportsDir: string, tutorial: string): Promise<string | undefined> {
+  /** The newest run folder of this tutorial under `reportsDir` (made by `mode`'s command, when given), if any. */
+  static async findLatest(reportsDir: string, tutorial: string, mode?: 'run' | 'guide'): Promise<string | undefined> {
     const abs = resolve(tutorial);
     let names: string[];
     try {
@@ -117,7 +130,7 @@ export class RunDir {
     for (const name of names.filter((n) => /^\d{4}-\d\d-\d\dT/.test(n)).sort().reverse()) {
       try {
         const s = JSON.parse(await readFile(join(resolve(reportsDir), name, 'state.json'), 'utf8')) as RunState;
-        if (s.tutorial === abs) return join(resolve(reportsDir), name);
+        if (s.tutorial === abs && (mode === undefined || (s.mode ?? 'run') === mode)) return join(resolve(reportsDir), name);
       } catch {
         // not a run folder (or a broken one): keep looking
       }
@@ -153,6 +166,29 @@ export class RunDir {
     };
     if (result.message) entry.message = result.message;
     this.state.steps[step.id] = entry;
+    await this.saveState();
+  }
+
+  /** Record a step the runner did not run: the student typed it by hand, or skipped it (`guide`). */
+  async recordByHand(step: Step, how: 'typed' | 'skipped', hash: string): Promise<void> {
+    this.state.steps[step.id] = {
+      status: 'skipped',
+      host: step.host,
+      exitCode: null,
+      timedOut: false,
+      durationMs: 0,
+      attempts: 0,
+      hash,
+      finishedAt: new Date().toISOString(),
+      how,
+      message: how === 'typed' ? 'typed by the student (the stage checks decide)' : 'skipped by the student',
+    };
+    await this.saveState();
+  }
+
+  /** Record how a stage's checks last ended. */
+  async recordStageChecks(stageId: string, checks: StageState['checks']): Promise<void> {
+    this.state.stages = { ...this.state.stages, [stageId]: { checks, at: new Date().toISOString() } };
     await this.saveState();
   }
 

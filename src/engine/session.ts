@@ -1,0 +1,173 @@
+// A run's session: what every front end holds while it works on a target — the run folder (new, or an earlier one
+// continued), the reports subscribed to the run's event stream, the SSH connections, and the redactor. `run`
+// executes whole stages through it (run-tutorial.ts); `guide` goes step by step: runs a step, records one the student
+// typed or skipped, runs a stage's checks again and again. Everything flows through the one event stream.
+import { resolve } from 'node:path';
+import type { EventBus } from '../log.js';
+import type { StepResult } from '../log.js';
+import { Redactor } from '../redact.js';
+import { executeStep, redactStep } from '../runner/execute.js';
+import { RunDir, stepHash } from '../runner/run-dir.js';
+import type { Plan, Stage, Step, Tutorial } from '../runner/types.js';
+import { SshPool } from '../ssh/pool.js';
+import { startRunReports, type FinishedReports, type RunReports } from '../report/run-reports.js';
+import type { FinishOptions } from '../report/run-reports.js';
+import { stackcheckVersion } from '../version.js';
+import { allPassed, runChecks } from '../checks/run.js';
+import type { CheckResult } from '../checks/types.js';
+import { installedAfter, stageScope, stagesBefore } from '../checks/declared.js';
+
+/** A run on the local lab: which lab, and the vars file its inventory was filled from. */
+export interface LabTarget {
+  lab: string;
+  inventoryFile: string;
+  varsFile?: string;
+}
+
+/** A run ready to execute: everything the input says has been validated. */
+export interface PreparedRun {
+  tutorial: Tutorial;
+  plan: Plan;
+  inventoryFile: string;
+  lab?: LabTarget;
+}
+
+export interface SessionOptions {
+  /** Where run folders go. */
+  reports: string;
+  bus: EventBus;
+  /** Continue the latest run folder of this tutorial (of this `mode`), or `runDir`. */
+  resume?: boolean;
+  runDir?: string;
+  /** Which command the folder belongs to (`guide` continues only its own). */
+  mode?: 'run' | 'guide';
+  /** Show what would run; no folder, no connection. */
+  dryRun?: boolean;
+  acceptNewHostKeys?: boolean;
+}
+
+/** The checks' verdict on a stage. */
+export interface StageVerdict {
+  ok: boolean;
+  results: CheckResult[];
+  message?: string;
+}
+
+export class RunSession {
+  private constructor(
+    readonly prepared: PreparedRun,
+    private readonly bus: EventBus,
+    readonly redactor: Redactor,
+    readonly runDir: RunDir | undefined,
+    readonly pool: SshPool | undefined,
+    private readonly reports: RunReports | undefined,
+  ) {}
+
+  /** The run folder (new or continued), its reports and the connections (none of them in a dry run). */
+  static async open(prepared: PreparedRun, opts: SessionOptions): Promise<RunSession> {
+    const { plan } = prepared;
+    const { tutorial, inventory } = plan;
+    const { bus } = opts;
+    const redactor = new Redactor(plan.secrets);
+    let runDir: RunDir | undefined;
+    if (!opts.dryRun) {
+      const previous = opts.resume ? (opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source, opts.mode))) : undefined;
+      if (opts.resume && !previous) bus.emit({ kind: 'warn', message: `no earlier ${opts.mode === 'guide' ? 'guided session' : 'run'} of ${tutorial.source} under ${resolve(opts.reports)}: starting a new ${opts.mode === 'guide' ? 'one' : 'run'}` });
+      runDir = previous
+        ? await RunDir.open(previous)
+        : await RunDir.create(opts.reports, { tutorial: tutorial.source, inventory: inventory.file, ...(opts.mode ? { mode: opts.mode } : {}) });
+      if (previous) bus.emit({ kind: 'info', message: `resuming run ${runDir.runId} (${runDir.dir})` });
+    }
+    const reports = runDir
+      ? startRunReports({
+          bus,
+          runDir: runDir.dir,
+          runId: runDir.runId,
+          redactor,
+          tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
+          inventory,
+          version: stackcheckVersion(),
+          extraSecrets: plan.secrets,
+        })
+      : undefined;
+    const pool = opts.dryRun
+      ? undefined
+      : new SshPool(inventory, {
+          ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+          log: (m) => bus.emit({ kind: 'warn', message: redactor.redact(m) }),
+        });
+    return new RunSession(prepared, bus, redactor, runDir, pool, reports);
+  }
+
+  get runId(): string {
+    return this.runDir?.runId ?? '';
+  }
+
+  /** The step as reporters see it (secrets masked). */
+  shown(step: Step): Step {
+    return redactStep(step, this.redactor);
+  }
+
+  /** Run one step on its host (events, state and log as in `run`). */
+  async runStep(step: Step, signal?: AbortSignal): Promise<StepResult> {
+    if (!this.pool) throw new Error('runStep: a dry-run session has no connections');
+    return executeStep(step, {
+      bus: this.bus,
+      pool: this.pool,
+      runId: this.runId,
+      redactor: this.redactor,
+      hosts: this.prepared.plan.inventory.hosts,
+      ...(this.runDir ? { runDir: this.runDir } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** Record a step the student typed by hand or skipped (reported as skipped, with the reason). */
+  async recordByHand(step: Step, how: 'typed' | 'skipped'): Promise<void> {
+    const shown = this.shown(step);
+    const reason = how === 'typed' ? 'typed by the student (the stage checks decide)' : 'skipped by the student';
+    this.bus.emit({ kind: 'step-skip', step: shown, reason });
+    await this.runDir?.recordByHand(step, how, stepHash(shown, this.prepared.plan.inventory.hosts[step.host]));
+  }
+
+  /** Run the checks a stage declares (results through the event stream); on the lab, record the stage as done. */
+  async checkStage(stage: Stage): Promise<StageVerdict> {
+    const { tutorial, inventory } = this.prepared.plan;
+    if (this.prepared.lab) await recordOnLab(this.prepared.lab, tutorial, stage);
+    if (stage.checks.length === 0) return { ok: true, results: [] };
+    this.bus.emit({ kind: 'checks-start', stage: stage.id, checks: stage.checks });
+    const results = await runChecks({
+      inventory,
+      only: stage.checks,
+      // The tutorial asked for these checks by name: mutating ones (boot a server…) run too, and clean up.
+      functional: true,
+      stage: stage.id,
+      declaredBy: stage.id,
+      installed: installedAfter(tutorial, stage.id),
+      reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) },
+      ...(this.runDir ? { reportsDir: this.runDir.dir } : {}),
+    });
+    for (const result of results) this.bus.emit({ kind: 'check-result', stage: stage.id, result });
+    this.bus.emit({ kind: 'checks-end', stage: stage.id, results });
+    if (results.length === 0) return { ok: false, results, message: `stage ${stage.id} declares checks (${stage.checks.join(', ')}) but none produced a result` };
+    const bad = results.filter((r) => r.status === 'failed' || r.status === 'broken');
+    if (allPassed(results)) return { ok: true, results };
+    return { ok: false, results, message: `${bad.length} check(s) failed after stage ${stage.id}: ${bad.map((r) => `${r.id} @ ${r.host}`).join(', ')}` };
+  }
+
+  /** Close the connections, then write the reports (summary table to `finish.out`). */
+  async close(finish: FinishOptions = {}): Promise<FinishedReports | undefined> {
+    await this.pool?.close();
+    return this.reports?.finish(finish);
+  }
+}
+
+// After a stage's steps completed on the lab: remember it, and when this tutorial became the lab's deployment (or its
+// vars file changed) rewrite the lab's own inventory with its variables — not after every stage.
+async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage): Promise<void> {
+  const { recordStageDone, readDeployment, writeInventory, requireState } = await import('../lab/index.js');
+  const before = readDeployment(target.lab).deployment;
+  const after = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id)).deployment;
+  const changed = after?.source !== before?.source || after?.varsFile !== before?.varsFile;
+  if (after?.source === resolve(tutorial.source) && changed) await writeInventory(requireState(target.lab).spec);
+}
