@@ -72,7 +72,8 @@ export class RunSession {
     let runDir: RunDir | undefined;
     if (!opts.dryRun) {
       const previous = opts.resume ? (opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source, opts.mode))) : undefined;
-      if (opts.resume && !previous) bus.emit({ kind: 'warn', message: `no earlier ${opts.mode === 'guide' ? 'guided session' : 'run'} of ${tutorial.source} under ${resolve(opts.reports)}: starting a new ${opts.mode === 'guide' ? 'one' : 'run'}` });
+      // (a guide continues its latest session when there is one: not finding one is the usual first start)
+      if (opts.resume && !previous && opts.mode !== 'guide') bus.emit({ kind: 'warn', message: `no earlier run of ${tutorial.source} under ${resolve(opts.reports)}: starting a new run` });
       runDir = previous
         ? await RunDir.open(previous)
         : await RunDir.create(opts.reports, { tutorial: tutorial.source, inventory: inventory.file, ...(opts.mode ? { mode: opts.mode } : {}) });

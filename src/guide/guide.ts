@@ -145,6 +145,16 @@ class Guide {
     const state = this.session.runDir?.state;
     let pos = resumePosition(this.stages, state, this.io.from);
     const { write } = this.io;
+    const { tutorial, inventory } = this.prepared.plan;
+    this.bus.emit({
+      kind: 'run-start',
+      runId: this.session.runId,
+      runDir: this.session.runDir?.dir ?? '',
+      tutorial: tutorial.source,
+      inventory: inventory.file,
+      stages: tutorial.stages.length,
+      steps: tutorial.stages.reduce((n, st) => n + st.steps.length, 0),
+    });
     write(`${this.c.bold(`stackcheck guide: ${this.prepared.tutorial.title ?? this.prepared.tutorial.source}`)}${this.c.dim(` (${this.stages.length} stages, inventory ${this.prepared.plan.inventory.file})`)}\n`);
     if (this.io.manual) write(this.c.dim('manual mode: you type every step yourself; the checks after each stage decide.\n'));
     if (pos && state && Object.keys(state.steps).length > 0 && !this.io.from) {

@@ -99,5 +99,6 @@ export const prerequisite = {
     how: 'run the tests as root (`sudo npm test`), as scripts/setup.sh and the lab require',
   }),
   sudo: (): Prerequisite => ({ what: 'sudo (/usr/bin/sudo)', ok: existsSync('/usr/bin/sudo'), how: `\`apt-get install sudo\` (${SETUP})` }),
+  tmux: (): Prerequisite => ({ what: 'tmux (/usr/bin/tmux)', ok: existsSync('/usr/bin/tmux'), how: `\`apt-get install tmux\` (${SETUP})` }),
   chromium: (path = '/usr/bin/chromium'): Prerequisite => ({ what: `Chromium (${path})`, ok: existsSync(path), how: `\`apt-get install chromium\` (${SETUP})` }),
 };
