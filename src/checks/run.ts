@@ -15,6 +15,12 @@ import type { CheckMeta, CheckResult } from './types.js';
 import { redactorFor } from './secrets.js';
 import { INSTALL_KEYS, stageInstalling } from './expect.js';
 
+/** vitest reporters (and the setup files they need in the worker) that record the checks as they run. */
+export interface CheckReporters {
+  reporters: Reporter[];
+  setupFiles: string[];
+}
+
 export interface RunChecksOptions {
   inventory: Inventory;
   /** Check ids, components or `component.*` (all checks when absent). */
@@ -30,8 +36,11 @@ export interface RunChecksOptions {
    * result is reported broken, naming the stage and the reason, never dropped.
    */
   declaredBy?: string;
-  /** When set, allure-vitest writes its results to `<reportsDir>/allure-results`. */
-  reportsDir?: string;
+  /**
+   * Reporters of the checks' vitest run, plugged in by the caller (the engine's session plugs allure-vitest in, writing
+   * to the run folder): the check engine knows no report format.
+   */
+  vitestReporters?: CheckReporters;
   /** Tutorial title and stages (order, what each installs) for the Allure labels and for remedies. */
   reportScope?: { tutorial?: string; stages?: { id: string; title: string; installs?: string[] }[] };
   /** Called as each check finishes (live progress). */
@@ -114,7 +123,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
     ...(opts.stage ? { stage: opts.stage } : {}),
     ...(opts.installed ? { installed: opts.installed } : {}),
     files: files.length,
-    allure: !!opts.reportsDir,
+    allure: !!opts.vitestReporters,
   };
   const results: CheckResult[] = [];
   const progress: Reporter = {
@@ -125,11 +134,9 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
   };
   const reporters: Reporter[] = [progress];
   const setupFiles: string[] = [];
-  if (opts.reportsDir) {
-    const { allureVitestConfig } = await import('../report/allure-checks.js');
-    const a = allureVitestConfig(join(resolve(opts.reportsDir), 'allure-results'), redactorFor(opts.inventory), opts.reportScope ?? {});
-    reporters.push(...a.reporters);
-    setupFiles.push(...a.setupFiles);
+  if (opts.vitestReporters) {
+    reporters.push(...opts.vitestReporters.reporters);
+    setupFiles.push(...opts.vitestReporters.setupFiles);
   }
 
   const { createVitest } = await import('vitest/node');

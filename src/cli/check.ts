@@ -1,5 +1,6 @@
 // `stackcheck check --inventory F [--only ids|components] [--functional]`: run the conformance checks alone
 // and print one line per check and host (status, expected vs found, remedy). Exit 0 conforming, 1 not, 2 bad input.
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, StackcheckError } from '../error.js';
 import { loadInventory } from '../inventory/load.js';
@@ -13,6 +14,8 @@ import { CHECKS, selectChecks } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
 import { formatResult, summaryLine } from '../report/check-lines.js';
+import { allureVitestConfig } from '../report/allure-checks.js';
+import { redactorFor } from '../checks/secrets.js';
 
 export interface CheckCommandOptions {
   inventory?: string;
@@ -55,7 +58,7 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
       ...(opts.stage ? { stage: opts.stage } : {}),
       ...(target.installed ? { installed: target.installed } : {}),
       ...(target.stages ? { reportScope: { ...(target.title ? { tutorial: target.title } : {}), stages: target.stages } } : {}),
-      ...(opts.reports ? { reportsDir: opts.reports } : {}),
+      ...(opts.reports ? { vitestReporters: allureVitestConfig(join(resolve(opts.reports), 'allure-results'), redactorFor(inventory), target.stages ? { ...(target.title ? { tutorial: target.title } : {}), stages: target.stages } : {}) } : {}),
     }),
   );
   if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -2,7 +2,7 @@
 // continued), the reports subscribed to the run's event stream, the SSH connections, and the redactor. `run`
 // executes whole stages through it (run-tutorial.ts); `guide` goes step by step: runs a step, records one the student
 // typed or skipped, runs a stage's checks again and again. Everything flows through the one event stream.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { EventBus } from '../log.js';
 import type { StepResult } from '../log.js';
 import { Redactor } from '../redact.js';
@@ -12,6 +12,7 @@ import type { Plan, Stage, Step, Tutorial } from '../runner/types.js';
 import { SshPool } from '../ssh/pool.js';
 import { startRunReports, type FinishedReports, type RunReports } from '../report/run-reports.js';
 import type { FinishOptions } from '../report/run-reports.js';
+import { allureVitestConfig } from '../report/allure-checks.js';
 import { stackcheckVersion } from '../version.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
@@ -137,6 +138,7 @@ export class RunSession {
     if (this.prepared.lab) await recordOnLab(this.prepared.lab, tutorial, stage);
     if (stage.checks.length === 0) return { ok: true, results: [] };
     this.bus.emit({ kind: 'checks-start', stage: stage.id, checks: stage.checks });
+    const scope = { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) };
     const results = await runChecks({
       inventory,
       only: stage.checks,
@@ -145,8 +147,8 @@ export class RunSession {
       stage: stage.id,
       declaredBy: stage.id,
       installed: installedAfter(tutorial, stage.id),
-      reportScope: { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) },
-      ...(this.runDir ? { reportsDir: this.runDir.dir } : {}),
+      reportScope: scope,
+      ...(this.runDir ? { vitestReporters: allureVitestConfig(join(this.runDir.dir, 'allure-results'), this.redactor, scope) } : {}),
     });
     for (const result of results) this.bus.emit({ kind: 'check-result', stage: stage.id, result });
     this.bus.emit({ kind: 'checks-end', stage: stage.id, results });

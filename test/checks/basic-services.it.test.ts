@@ -6,6 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runChecks } from '../../src/checks/run.js';
+import { redactorFor } from '../../src/checks/secrets.js';
+import { allureVitestConfig } from '../../src/report/allure-checks.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { adminEnv, chkTarget, type ChkTarget } from './chk-target.js';
 
@@ -263,7 +265,8 @@ describe('Keystone faults', () => {
     const dir = tempDir('stackcheck-allure-');
     await target.sh("rabbitmqctl change_password openstack 'sabotaged-password'");
     try {
-      const results = await runChecks({ inventory: target.inventory, only: [...RABBIT, 'mysql.server'], reportsDir: dir });
+      const allure = allureVitestConfig(join(dir, 'allure-results'), redactorFor(target.inventory));
+      const results = await runChecks({ inventory: target.inventory, only: [...RABBIT, 'mysql.server'], vitestReporters: allure });
       expect(notPassed(results)).toEqual({ 'rabbitmq.user@db-node': 'failed' });
     } finally {
       await target.sh(`rabbitmqctl change_password openstack '${target.inventory.vars.RABBIT_PASS}'`);

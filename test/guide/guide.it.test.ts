@@ -3,18 +3,18 @@
 // RabbitMQ). The student runs a step, types one by hand in a second tmux window logged in to the host, skips one,
 // makes a deliberate mistake that the stage's check catches (with its remedy), fixes it, re-checks green, quits,
 // starts again on the same step, and interrupts a running step with Ctrl-C (the remote process is stopped).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildCli, CLI, ROOT } from '../helpers/build.js';
 import { prerequisite, requires } from '../helpers/requires.js';
 import { tempDir } from '../helpers/tmp.js';
+import { Tmux } from '../helpers/tmux.js';
 import { chkTarget, CHK_VARS, type ChkTarget } from '../checks/chk-target.js';
 import { labDir } from '../../src/lab/state.js';
 
 const TUTORIAL = join(ROOT, 'fixtures/tutorials/guide-e2e');
-const SOCKET = `stackcheck-guide-test-${process.pid}`;
 const PASS = CHK_VARS.RABBIT_PASS as string;
 const WORK = `/tmp/guide-e2e-${process.pid}`;
 const WRONG = 'typed-Wrongly-0815';
@@ -30,30 +30,17 @@ gate.describe('stackcheck guide in a real terminal (tmux) on a real host', () =>
   let ssh: string;
   let starts = 0;
 
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-  const screen = (window: string): string => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', `guide:${window}`);
-  const keys = (window: string, ...k: string[]): void => void tmux('send-keys', '-t', `guide:${window}`, ...k);
-  const count = (text: string, re: RegExp): number => text.match(new RegExp(re.source, `${re.flags.replace('g', '')}g`))?.length ?? 0;
-
-  // Do `action`, then wait until `re` shows on the window once more than before it.
-  async function after(window: string, action: () => void, re: RegExp, timeoutMs = 60_000): Promise<string> {
-    const before = count(screen(window), re);
-    action();
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const text = screen(window);
-      if (count(text, re) > before) return text;
-      if (Date.now() > end) throw new Error(`waited ${timeoutMs} ms for ${re} on window ${window}; the screen:\n${text}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-  const press = (window: string, key: string, re: RegExp, timeoutMs?: number): Promise<string> => after(window, () => keys(window, key), re, timeoutMs);
+  let tmux: Tmux;
+  const screen = (window: string): string => tmux.screen(window);
+  const keys = (window: string, ...k: string[]): void => tmux.keys(window, ...k);
+  const after = (window: string, action: () => void, re: RegExp, timeoutMs?: number): Promise<string> => tmux.after(window, action, re, timeoutMs);
+  const press = (window: string, key: string, re: RegExp, timeoutMs?: number): Promise<string> => tmux.press(window, key, re, timeoutMs);
 
   // A new guide window (each start of `stackcheck guide` in its own window, kept open after it exits).
   async function startGuide(expect: RegExp): Promise<string> {
     const name = `g${++starts}`;
     const cmd = `cd ${ROOT} && NO_COLOR=1 node ${CLI} guide ${TUTORIAL} --inventory ${inventory} --secrets ${secrets} --reports ${reports}; echo "GUIDE EXIT=$?"; sleep 3600`;
-    tmux('new-window', '-d', '-t', 'guide', '-n', name, cmd);
+    tmux.window(name, cmd);
     await after(name, () => undefined, expect);
     return name;
   }
@@ -65,7 +52,7 @@ gate.describe('stackcheck guide in a real terminal (tmux) on a real host', () =>
 
   beforeAll(async () => {
     target = await chkTarget();
-    await buildCli();
+    buildCli();
     dir = tempDir('guide-it-');
     reports = join(dir, 'reports');
     inventory = join(dir, 'inventory.yaml');
@@ -78,17 +65,12 @@ gate.describe('stackcheck guide in a real terminal (tmux) on a real host', () =>
     writeFileSync(secrets, `RABBIT_PASS: ${PASS}\n`, { mode: 0o600 });
     await onHost(`rm -rf ${WORK}`);
     ssh = `ssh -q -i ${lab}/id_ed25519 -o UserKnownHostsFile=${lab}/known_hosts -o BatchMode=yes root@${CHK_VARS.DB_NODE_IP}`;
-    tmux('new-session', '-d', '-s', 'guide', '-n', 'host', '-x', '80', '-y', '40', 'bash --norc');
-    tmux('set-option', '-g', 'history-limit', '50000');
+    tmux = new Tmux('guide-test', { width: 80, height: 40, firstWindow: 'host' });
     await after('host', () => keys('host', `${ssh}`, 'Enter'), /root@db-node/, 30_000);
   }, 900_000);
 
   afterAll(async () => {
-    try {
-      execFileSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
+    tmux?.kill();
     await target?.sh(`rabbitmqctl change_password openstack '${PASS}' >/dev/null; rm -rf ${WORK}; pkill -f "[s]leep 97" || true`).catch(() => undefined);
     await target?.close();
   });
