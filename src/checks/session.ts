@@ -93,8 +93,14 @@ export class CheckSession {
     return cl;
   }
 
+  /** API credentials only: a check that would reach a host cannot run (and contacts nothing). */
+  private requireHostAccess(what: string): void {
+    if (this.inventory.access === 'api') throw new CheckBroken(`not checked: ${what} needs the hosts, and only API credentials were given`);
+  }
+
   /** Where MariaDB must answer: the db role's service address (`DB_NODE_IP`), port 3306 or `DB_PORT`. */
   dbAddress(): { host: string; port: number } {
+    this.requireHostAccess('MariaDB');
     const host = roleAddress(this.inventory, this.expected.dbRole);
     if (!host) throw new CheckBroken(`the inventory has no host for the database role ${this.expected.dbRole}`);
     return { host, port: Number(this.inventory.vars.DB_PORT ?? 3306) };
@@ -107,6 +113,7 @@ export class CheckSession {
 
   /** The run's AMQP probe (connects on first use as the tutorial's RabbitMQ user). */
   amqp(): AmqpProbe {
+    this.requireHostAccess('RabbitMQ');
     if (!this.amqpProbe) {
       const host = roleAddress(this.inventory, this.expected.mqRole);
       if (!host) throw new CheckBroken(`the inventory has no host for the message-queue role ${this.expected.mqRole}`);
@@ -120,6 +127,7 @@ export class CheckSession {
   async run(role: string, script: string, timeoutMs = 30_000, input?: string): Promise<RemoteResult> {
     const spec = this.inventory.hosts[role];
     if (!spec) throw new CheckBroken(`the inventory has no host for role ${role}`);
+    this.requireHostAccess(`reading ${role} over SSH`);
     const command = remoteCommand({ script, sshUser: spec.user, root: true, timeoutMs });
     try {
       const exec = (): Promise<ExecResult> => this.ssh.exec(role, command, { timeoutMs: timeoutMs + 10_000, ...(input !== undefined ? { input } : {}) });

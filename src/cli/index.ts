@@ -6,6 +6,7 @@ import { registerPlan } from './plan.js';
 import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerGuide } from './guide.js';
+import { registerAudit } from './audit.js';
 
 export function registerCommands(program: Command): void {
   registerPlan(program);
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerCheck(program);
   registerGuide(program);
+  registerAudit(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
 }

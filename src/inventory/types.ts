@@ -33,4 +33,9 @@ export interface Inventory {
   acceptNewHostKeys: boolean;
   /** Connect timeout in ms. */
   connectTimeoutMs: number;
+  /**
+   * `api`: OpenStack API credentials only (an audit from clouds.yaml): no host is contacted — no SSH, MariaDB or
+   * RabbitMQ connection is even attempted.
+   */
+  access?: 'api';
 }

@@ -37,7 +37,7 @@ export interface RunState {
   tutorial: string;
   inventory: string;
   /** Which command made the folder (absent: `run`); `guide` continues only its own sessions. */
-  mode?: 'run' | 'guide';
+  mode?: 'run' | 'guide' | 'audit';
   steps: Record<string, StepState>;
   stages?: Record<string, StageState>;
 }
@@ -85,11 +85,11 @@ export class RunDir {
   ) {}
 
   /** Start a new run folder under `reportsDir` and point `latest` at it. */
-  static async create(reportsDir: string, meta: { tutorial: string; inventory: string; mode?: 'run' | 'guide' }, runId: string = newRunId()): Promise<RunDir> {
+  static async create(reportsDir: string, meta: { tutorial: string; inventory: string; mode?: 'run' | 'guide' | 'audit' }, runId: string = newRunId()): Promise<RunDir> {
     const dir = join(resolve(reportsDir), runId);
     await mkdir(join(dir, 'steps'), { recursive: true, mode: 0o700 });
     const tutorial = resolve(meta.tutorial);
-    const state: RunState = { version: 1, runId, tutorial, inventory: meta.inventory, ...(meta.mode === 'guide' ? { mode: 'guide' as const } : {}), steps: {} };
+    const state: RunState = { version: 1, runId, tutorial, inventory: meta.inventory, ...(meta.mode && meta.mode !== 'run' ? { mode: meta.mode } : {}), steps: {} };
     const summary: RunSummary = { runId, tutorial, inventory: meta.inventory, status: 'running', startedAt: new Date().toISOString(), attempts: 1 };
     const rd = new RunDir(dir, runId, state, summary);
     await rd.saveState();
@@ -119,7 +119,7 @@ export class RunDir {
   }
 
   /** The newest run folder of this tutorial under `reportsDir` (made by `mode`'s command, when given), if any. */
-  static async findLatest(reportsDir: string, tutorial: string, mode?: 'run' | 'guide'): Promise<string | undefined> {
+  static async findLatest(reportsDir: string, tutorial: string, mode?: 'run' | 'guide' | 'audit'): Promise<string | undefined> {
     const abs = resolve(tutorial);
     let names: string[];
     try {

@@ -200,6 +200,7 @@ export class SshPool {
   private async connect(target: SshTarget): Promise<Connection> {
     const timeoutMs = this.opts.connectTimeoutMs ?? this.inventory.connectTimeoutMs;
     const where = `${target.role} (${target.user}@${target.address}:${target.port})`;
+    if (this.inventory.access === 'api') throw new StackcheckError('E_SSH_CONNECT', `no SSH access to ${target.role}: only OpenStack API credentials were given`);
     const auth = await authConfig(target);
     const knownHostsFile = this.inventory.knownHosts;
     const acceptNew = this.opts.acceptNewHostKeys ?? this.inventory.acceptNewHostKeys;
