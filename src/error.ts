@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'E_ROLE' // a step names a role the inventory does not map
   | 'E_ARGS' // bad command-line arguments
   | 'E_CATALOGUE' // the fault catalogue is malformed
+  | 'E_ROSTER' // a grading roster is malformed
+  | 'E_RUBRIC' // a grading rubric is malformed
   | 'E_SSH_CONNECT' // host unreachable / auth failed
   | 'E_SSH_HOSTKEY' // host key unknown or mismatched
   | 'E_STEP' // a step failed (exit code, timeout)
@@ -57,7 +59,7 @@ export class StackcheckError extends Error {
 
 // Input errors are all reported before anything runs, with exit code 2.
 function isInputError(code: ErrorCode): boolean {
-  return code === 'E_TUTORIAL' || code === 'E_INVENTORY' || code === 'E_VARIABLE' || code === 'E_ROLE' || code === 'E_ARGS' || code === 'E_CATALOGUE';
+  return code === 'E_TUTORIAL' || code === 'E_INVENTORY' || code === 'E_VARIABLE' || code === 'E_ROLE' || code === 'E_ARGS' || code === 'E_CATALOGUE' || code === 'E_ROSTER' || code === 'E_RUBRIC';
 }
 
 // Several input errors found in one pass, reported together (a user fixes them all at once).

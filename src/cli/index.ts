@@ -7,6 +7,7 @@ import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerGuide } from './guide.js';
 import { registerAudit } from './audit.js';
+import { registerGrade } from './grade.js';
 
 export function registerCommands(program: Command): void {
   registerPlan(program);
@@ -16,5 +17,6 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerGuide(program);
   registerAudit(program);
+  registerGrade(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
 }

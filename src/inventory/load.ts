@@ -75,8 +75,13 @@ export async function loadInventory(
       hint: 'give the inventory YAML with --inventory FILE (see docs/tutorial-format.md)',
     });
   }
+  return loadInventoryText(text, file, dirname(file), opts);
+}
+
+/** An inventory from YAML text (a filled template, say): `file` names it in messages, `baseDir` resolves its paths. */
+export function loadInventoryText(text: string, file: string, baseDir: string, opts: { secretsFile?: string; env?: NodeJS.ProcessEnv } = {}): Inventory {
   const { value, locate } = readYaml(text, file, 'E_INVENTORY');
-  return build(value, file, dirname(file), opts.env ?? process.env, locate, { secretsFile: opts.secretsFile, checkFiles: true });
+  return build(value, file, baseDir, opts.env ?? process.env, locate, { secretsFile: opts.secretsFile, checkFiles: true });
 }
 
 // Builds an inventory from an object shaped like the YAML file (the lab and grade modes generate them).
