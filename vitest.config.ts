@@ -3,7 +3,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The tutorial tier is a sequence: install the tutorial on the lab first, then the read-only checks of the
 // deployment it built (test/tutorial/deployed/), then the data plane, then the sabotages.
-const TUTORIAL_ORDER = ['tutorial.test.ts', 'wiring.test.ts', 'wiring-hosts.test.ts', 'guide.test.ts', 'audit.test.ts', 'dataplane.test.ts', 'checks-faults.test.ts', '/faults.test.ts'];
+const TUTORIAL_ORDER = ['tutorial.test.ts', 'wiring.test.ts', 'wiring-hosts.test.ts', 'guide.test.ts', 'audit.test.ts', 'grade.test.ts', 'dataplane.test.ts', 'checks-faults.test.ts', '/faults.test.ts'];
 class TutorialSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification): number => {

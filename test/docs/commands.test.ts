@@ -85,7 +85,7 @@ describe('documented commands exist', () => {
   });
 
   it('a command that does not exist is caught (the test can fail)', () => {
-    const r = resolve(root, quotedCommands('x.md', 'Run `stackcheck grade --roster r.csv` to grade.')[0]!.words);
+    const r = resolve(root, quotedCommands('x.md', 'Run `stackcheck teach --class r.csv` to grade.')[0]!.words);
     expect(r.command).toBeUndefined();
     const o = resolve(root, ['run', 'tutorial', '--fast']);
     expect(o.command?.name()).toBe('run');
