@@ -9,6 +9,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('stackcheck')
     .description('Run an OpenStack installation tutorial on real hosts and verify each stage')
     .version(stackcheckVersion())
+    // options belong to the command they follow (`grade --out A` and `grade merge … --out B` are different options)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCommands(program);

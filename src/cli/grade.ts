@@ -30,6 +30,8 @@ export function registerGrade(program: Command): void {
     .option('--timeout <duration>', 'per student (e.g. 90s, 10m)', '10m')
     .option('--shard <i/n>', 'grade only the i-th of n deterministic slices of the roster (merge them with `stackcheck grade merge`)')
     .option('--out <dir>', 'where the gradebook goes', 'gradebook')
+    // `grade merge … --out DIR`: options after the sub-command are the sub-command's
+    .enablePositionalOptions()
     .action(async (opts: GradeCommandOptions) => {
       if (!opts.roster) throw new StackcheckError('E_ARGS', 'grade: --roster FILE is required (CSV or YAML: one row per student)');
       const concurrency = Number(opts.concurrency);

@@ -107,12 +107,11 @@ function readTemplate(file: string): string {
   }
 }
 
-// A deployment none of whose hosts could be reached: every result broken by an SSH or connection failure.
+// A deployment that did not answer: no check passed, and the checks that went to its hosts could not reach them.
 function unreachable(results: readonly CheckResult[]): string | undefined {
   const counted = results.filter((r) => r.status !== 'skipped');
-  if (counted.length === 0 || counted.some((r) => r.status !== 'broken')) return undefined;
-  const first = counted.find((r) => /cannot reach|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|timed out|connect/i.test(r.message));
-  return first ? first.message : undefined;
+  if (counted.length === 0 || counted.some((r) => r.status === 'passed')) return undefined;
+  return counted.find((r) => r.status === 'broken' && /cannot reach .* over SSH|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/.test(r.message))?.message;
 }
 
 function timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
