@@ -41,6 +41,8 @@ export interface RunChecksOptions {
    * to the run folder): the check engine knows no report format.
    */
   vitestReporters?: CheckReporters;
+  /** Aborting cancels the checks not yet started (the running one finishes); the results so far are returned. */
+  signal?: AbortSignal;
   /** Tutorial title and stages (order, what each installs) for the Allure labels and for remedies. */
   reportScope?: { tutorial?: string; stages?: { id: string; title: string; installs?: string[] }[] };
   /** Called as each check finishes (live progress). */
@@ -162,9 +164,12 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
     },
     { logLevel: 'silent', cacheDir: join(root, 'node_modules', '.vite-stackcheck') },
   );
+  const cancel = (): void => void vitest.cancelCurrentRun('keyboard-input');
+  opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    const run = await vitest.start(files);
-    for (const mod of run.testModules) {
+    // Cancelled before the run began: nothing runs (every selected check is then unanswered).
+    const modules = opts.signal?.aborted ? [] : (await vitest.start(files)).testModules;
+    for (const mod of modules) {
       const seen = new Set<string>();
       for (const tc of mod.children.allTests()) {
         const r = mapTestCase(tc, ctx);
@@ -179,10 +184,13 @@ export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> 
       }
     }
   } finally {
+    opts.signal?.removeEventListener('abort', cancel);
     await vitest.close();
     process.exitCode = exitCodeBefore;
   }
-  results.push(...unanswered(selected, results, opts));
+  const notRun = unanswered(selected, results, opts);
+  // Cancelled (a grading timeout): what did not run was not checked — not a defect of the check.
+  results.push(...(opts.signal?.aborted ? notRun.map((r) => ({ ...r, status: 'skipped' as const, message: 'not checked: the run was cancelled before this check (timeout)' })) : notRun));
   // Belt and braces: nothing secret leaves the run, whatever a check put in a message.
   const red = redactorFor(opts.inventory);
   const stages = opts.reportScope?.stages ?? [];

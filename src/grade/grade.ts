@@ -154,15 +154,23 @@ export async function grade(opts: GradeOptions): Promise<Gradebook> {
         let results: CheckResult[] = [];
         let status: StudentGrade['status'] = 'graded';
         let reason: string | undefined;
+        // At the timeout the checks not yet started are cancelled and those done count; should the running one
+        // hang, the student is let go a minute later with what is known (the checks' own timeouts end it).
+        const abort = new AbortController();
+        const timer = setTimeout(() => abort.abort(), timeoutMs);
+        timer.unref();
         try {
-          const r = await timeout(runChecks({ inventory, only, functional: false, installed, reportScope: scope }), timeoutMs);
-          if (r === 'timeout') {
+          const r = await timeout(runChecks({ inventory, only, functional: false, installed, reportScope: scope, signal: abort.signal }), timeoutMs + 60_000);
+          if (r !== 'timeout') results = r;
+          if (abort.signal.aborted || r === 'timeout') {
             status = 'timed-out';
             reason = `stopped after ${Math.round(timeoutMs / 1000)} s (--timeout): the checks not finished by then earn nothing`;
-          } else results = r;
+          }
         } catch (err) {
           status = 'unreachable';
           reason = err instanceof Error ? err.message : String(err);
+        } finally {
+          clearTimeout(timer);
         }
         const down = status === 'graded' ? unreachable(results) : undefined;
         if (down) {
