@@ -36,8 +36,17 @@ export function registerAudit(program: Command): void {
       const screen = new EventBus();
       bus.on((e) => SHOWN.has(e.kind) && screen.emit(e));
       const off = opts.json ? () => undefined : terminalReporter(screen, { ...(opts.color === false ? { color: false } : {}) });
+      // Ctrl-C: the running check finishes (and cleans up what it created), the others are cancelled.
+      const abort = new AbortController();
+      const onSigint = (): void => {
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write('interrupted: letting the running check finish and clean up (Ctrl-C again to quit at once)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
       try {
         const result = await audit({
+          signal: abort.signal,
           ...(tutorial ? { tutorial } : {}),
           ...(opts.inventory ? { inventory: opts.inventory } : {}),
           ...(opts.secrets ? { secrets: opts.secrets } : {}),
@@ -52,6 +61,7 @@ export function registerAudit(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify({ target: result.target, runDir: result.runDir, results: result.results }, null, 2)}\n`);
         process.exitCode = result.exitCode;
       } finally {
+        process.off('SIGINT', onSigint);
         off();
       }
     });

@@ -75,6 +75,11 @@ export interface AuditOptions {
   /** Where the closing table goes (default stdout; false: nowhere). */
   summaryOut?: { write(s: string): unknown; isTTY?: boolean } | false;
   color?: boolean;
+  /**
+   * Aborting (Ctrl-C) lets the running check finish — a functional one deletes what it created — and cancels the
+   * rest, which are reported as not checked.
+   */
+  signal?: AbortSignal;
 }
 
 export interface AuditResult {
@@ -196,6 +201,7 @@ export async function audit(opts: AuditOptions): Promise<AuditResult> {
       installed,
       reportScope: scope,
       vitestReporters: allureVitestConfig(resolve(runDir.dir, 'allure-results'), redactor, scope),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (err) {
     await runDir.finish({ status: 'failed' });
@@ -209,5 +215,5 @@ export async function audit(opts: AuditOptions): Promise<AuditResult> {
   bus.emit({ kind: 'run-end', status: ok ? 'passed' : 'failed', durationMs });
   await runDir.finish({ status: ok ? 'passed' : 'failed', durationMs });
   const finished = await reports.finish({ ...(opts.color !== undefined ? { color: opts.color } : {}), ...(opts.summaryOut !== undefined ? { out: opts.summaryOut === false ? null : opts.summaryOut } : {}) });
-  return { results, exitCode: ok ? ExitCode.ok : ExitCode.failed, target: target.describe, runDir: runDir.dir, reports: finished };
+  return { results, exitCode: opts.signal?.aborted ? 130 : ok ? ExitCode.ok : ExitCode.failed, target: target.describe, runDir: runDir.dir, reports: finished };
 }
