@@ -24,8 +24,15 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected
 const duration = z.union([z.number(), z.string()], { error: 'expected a duration such as 10s, 2m or a number of seconds' });
 const agent = z.union([z.boolean(), z.string().min(1)], { error: 'expected true, false or the path of an ssh-agent socket' });
 
+// A login name as useradd accepts it: it reaches SSH as data, and must never read as an option or hold a space.
+const userName = z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i, { error: 'expected a login name (letters, digits, "_", ".", "-"; not starting with "-")' });
+// A host name, IPv4 or IPv6 address: never an option (`-o…`), a space, a quote or a shell character.
+const address = z.string().regex(/^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?\]?)$/, {
+  error: 'expected a host name or an IP address (letters, digits, ".", "-", ":"; not starting with "-")',
+});
+
 const sshSchema = z.strictObject({
-  user: z.string().min(1).optional(),
+  user: userName.optional(),
   key: z.string().min(1).optional(),
   agent: agent.optional(),
   known_hosts: z.string().min(1).optional(),
@@ -34,9 +41,9 @@ const sshSchema = z.strictObject({
 });
 
 const hostSchema = z.strictObject({
-  address: z.string().min(1),
+  address,
   port: z.number().int().min(1).max(65535).optional(),
-  user: z.string().min(1).optional(),
+  user: userName.optional(),
   key: z.string().min(1).optional(),
   agent: agent.optional(),
   jump: z.string().min(1).optional(),
@@ -313,7 +320,10 @@ function readSecretsFile(path: string, field: string[], problems: Problems): Rec
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    problems.add(field, `cannot read the secrets file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const why = `cannot read the secrets file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    // --secrets is a command-line argument: the inventory has no line to blame for it.
+    if (field.length === 0) problems.errors.push(new StackcheckError('E_INVENTORY', `--secrets ${path}: ${why.replace(`the secrets file ${path}`, 'it')}`));
+    else problems.add(field, why);
     return {};
   }
   let value: unknown;

@@ -1,5 +1,6 @@
 // Secrets never reach a report: an Allure Writer that redacts everything before it is written,
 // and a final guard that scans a run folder for every secret value (plain, JSON/HTML-escaped, base64).
+import { stripVTControlCharacters } from 'node:util';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import type { Globals, TestResult, TestResultContainer } from 'allure-js-commons';
@@ -63,6 +64,8 @@ export interface SecretLeak {
   file: string;
   secret: string;
   form: 'plain' | 'json-escaped' | 'html-escaped' | 'url-encoded' | 'base64';
+  /** Found only once terminal escapes were removed (a secret split by a colour code). */
+  splitByEscapes?: true;
 }
 
 // The byte patterns a secret can take once written into JSON, HTML, URLs or base64 (single-file reports embed data as base64).
@@ -121,9 +124,14 @@ export function findSecretLeaks(dir: string, secrets: Record<string, string>): S
     const rel = (relative(dir, file) || basename(file)).split(sep).join('/');
     const content = scannable(rel, readFileSync(file));
     if (!content) continue;
+    // A secret split by terminal escapes (`Zq9x\e[31mK7v…`) is a secret on screen: look in the text without them too.
+    const text = content.toString('utf8');
+    const plain = text.includes('\u001b') ? Buffer.from(stripVTControlCharacters(text), 'utf8') : undefined;
     for (const s of wanted) {
       const hit = s.forms.find((f) => content.includes(f.bytes));
+      const escaped = !hit && plain ? s.forms.find((f) => plain.includes(f.bytes)) : undefined;
       if (hit) leaks.push({ file: rel, secret: s.name, form: hit.form });
+      else if (escaped) leaks.push({ file: rel, secret: s.name, form: escaped.form, splitByEscapes: true });
     }
   }
   return leaks;
@@ -133,7 +141,7 @@ export function findSecretLeaks(dir: string, secrets: Record<string, string>): S
 export function assertNoSecrets(dir: string, secrets: Record<string, string>): void {
   const leaks = findSecretLeaks(dir, secrets);
   if (leaks.length === 0) return;
-  const lines = leaks.slice(0, 20).map((l) => `  ${l.file}: secret ${l.secret} (${l.form})`);
+  const lines = leaks.slice(0, 20).map((l) => `  ${l.file}: secret ${l.secret} (${l.form}${l.splitByEscapes ? ', split by terminal escapes' : ''})`);
   throw new StackcheckError('E_INTERNAL', `secret values found in ${dir} — do not share this folder:\n${lines.join('\n')}`, {
     hint: 'this is a stackcheck bug: a writer bypassed the run Redactor; delete the folder and report it',
   });

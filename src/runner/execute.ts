@@ -8,6 +8,7 @@ import { applyFile } from './apply-file.js';
 import { runOnHost } from './remote.js';
 import { newRunId, stepHash, type RunDir } from './run-dir.js';
 import { clearShellState } from './shell-state.js';
+import { neutralizeControl } from '../report/text.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { readyStages, stageNeeds } from './schedule.js';
 import type { Plan, ShellStep, Stage, Step } from './types.js';
@@ -56,8 +57,14 @@ export interface RunOutcome {
   aborted: boolean;
 }
 
+// Remote output as it is shown and kept: terminal escapes and control characters neutralised first, then secrets
+// masked — so that a secret split by a colour escape (`Zq9x\e[31mK7v…`) is masked too.
+function cleanRemote(text: string, redactor: Redactor): string {
+  return redactor.redact(neutralizeControl(text));
+}
+
 // Redacts a stream line by line, so a secret split across two chunks is still masked.
-class LineRedactor {
+export class LineRedactor {
   private buf = '';
   constructor(private readonly redactor: Redactor) {}
   // Complete lines, redacted; the partial tail waits for more (or for flush).
@@ -69,16 +76,16 @@ class LineRedactor {
       if (this.buf.length < 65_536) return '';
       const all = this.buf;
       this.buf = '';
-      return this.redactor.redact(all);
+      return cleanRemote(all, this.redactor);
     }
     const done = this.buf.slice(0, cut + 1);
     this.buf = this.buf.slice(cut + 1);
-    return this.redactor.redact(done);
+    return cleanRemote(done, this.redactor);
   }
   flush(): string {
     const rest = this.buf;
     this.buf = '';
-    return rest ? this.redactor.redact(rest) : '';
+    return rest ? cleanRemote(rest, this.redactor) : '';
   }
 }
 
@@ -372,8 +379,8 @@ async function runOnce(
       signal: r.signal,
       timedOut: r.timedOut,
       durationMs: r.durationMs,
-      stdout: redactor.redact(r.stdout),
-      stderr: redactor.redact(r.stderr),
+      stdout: cleanRemote(r.stdout, redactor),
+      stderr: cleanRemote(r.stderr, redactor),
     };
     if (message) result.message = redactor.redact(message);
     return result;

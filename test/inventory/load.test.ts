@@ -62,6 +62,26 @@ describe('loadInventory', () => {
     expect(inv.secretNames).toEqual(['GLANCE_DBPASS', 'REGION']);
   });
 
+  it('refuses an address or a user that would read as an SSH option or hold spaces, naming the line', async () => {
+    const tmp = tempDir('stackcheck-inv-');
+    const f = join(tmp, 'hostile.yaml');
+    writeFileSync(f, 'ssh:\n  user: "-oProxyCommand=touch /tmp/x"\nhosts:\n  db-node: { address: "root -oProxyCommand=x" }\n  ok-node: { address: "fe80::1%eth0", user: debian }\n  v4: { address: 10.0.0.1 }\n');
+    expect(await errorsOf(f)).toEqual([
+      `${f}:2: ssh.user: expected a login name (letters, digits, "_", ".", "-"; not starting with "-") (got "-oProxyCommand=touch /tmp/x")`,
+      `${f}:4: hosts.db-node.address: expected a host name or an IP address (letters, digits, ".", "-", ":"; not starting with "-") (got "root -oProxyCommand=x")`,
+    ]);
+  });
+
+  it('blames a missing --secrets file on the option, not on a line of the inventory (exit 2)', async () => {
+    const tmp = tempDir('stackcheck-inv-');
+    const err = await loadInventory(fx('minimal.yaml'), { secretsFile: join(tmp, 'absent.yaml'), env: {} }).then(
+      () => undefined,
+      (e: unknown) => e as StackcheckError,
+    );
+    expect(err?.exitCode).toBe(2);
+    expect(err?.message).toBe(`--secrets ${join(tmp, 'absent.yaml')}: cannot read it (ENOENT)`);
+  });
+
   it('fills defaults: name from the file, root, port 22, ~/.ssh/known_hosts, 10 s connect timeout', async () => {
     const inv = await loadInventory(fx('minimal.yaml'), { env: {} });
     expect(inv.name).toBe('minimal');

@@ -67,6 +67,13 @@ describe('findSecretLeaks / assertNoSecrets', () => {
     );
   });
 
+  it('finds a secret split by terminal escapes (it shows whole on a screen)', () => {
+    writeFileSync(join(dir, 'step.log'), `pw: ${SECRET.slice(0, 4)}\u001b[31m${SECRET.slice(4)}\u001b[0m\n`);
+    writeFileSync(join(dir, 'other.log'), `${SECRET.slice(0, 4)} and then ${SECRET.slice(4)}\n`);
+    expect(findSecretLeaks(dir, { KEYSTONE_DBPASS: SECRET })).toEqual([{ file: 'step.log', secret: 'KEYSTONE_DBPASS', form: 'plain', splitByEscapes: true }]);
+    expect(() => assertNoSecrets(dir, { KEYSTONE_DBPASS: SECRET })).toThrow(/step\.log: secret KEYSTONE_DBPASS \(plain, split by terminal escapes\)/);
+  });
+
   it('fails loudly naming file and secret name, never the value', () => {
     writeFileSync(join(dir, 'leak.txt'), SECRET);
     let err: unknown;

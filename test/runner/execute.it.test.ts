@@ -273,4 +273,24 @@ requires(prerequisite.sshd()).describe('executePlan on a real sshd', () => {
     expect(everything).toContain('••••••');
     expect(existsSync(join(runDir.dir, 'steps', 's', '1.log'))).toBe(true);
   });
+
+  it('a secret split by colour escapes, and terminal control sequences, reach neither events nor the run folder', async () => {
+    const secret = 'Zq9xK7vLmP2wRt';
+    // the secret coloured half-way, then an OSC 52 clipboard write and a screen clear
+    const plan = makePlan(
+      inv(),
+      // (the pieces come out of base64 on the host: the step's own text holds neither)
+      { s: [sh('db-node', { command: `a=$(echo WnE5eA== | base64 -d); b=$(echo Szd2TG1QMndSdA== | base64 -d); printf "$a\\033[31m$b\\033[0m\\n"; printf '\\033]52;c;aGVsbG8=\\a\\033[2Jafter\\n'; printf "$a\\033[1m$b" >&2; exit 3` })] },
+      [secret],
+    );
+    const { outcome, events, runDir } = await run(plan);
+    expect(outcome.failed?.result.exitCode).toBe(3);
+    const everything = JSON.stringify(events) + readTree(runDir.dir) + JSON.stringify(outcome);
+    expect(everything).not.toContain('K7vLmP2wRt');
+    expect(everything).toContain('••••••');
+    // stored logs are safe to cat: no escape character at all
+    const log = readTree(join(runDir.dir, 'steps'));
+    expect(log).toContain('after');
+    expect(log).not.toContain('\u001b');
+  });
 });
