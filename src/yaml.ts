@@ -22,7 +22,14 @@ export function readYaml(text: string, file: string, code: ErrorCode): { value: 
       ),
     );
   }
-  return { value: doc.toJS() as unknown, locate: locator(doc, lineCounter) };
+  let value: unknown;
+  try {
+    // (the yaml package refuses documents whose aliases multiply without bound: a "billion laughs" bomb)
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    throw new StackcheckError(code, `not valid YAML: ${err instanceof Error ? err.message : String(err)}`, { location: { file, line: 1 } });
+  }
+  return { value, locate: locator(doc, lineCounter) };
 }
 
 // Maps a field path to the line of its value (or of one of its keys) in the YAML document.

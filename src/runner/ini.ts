@@ -121,7 +121,8 @@ function readPatch(patch: string): Array<{ name: string; entries: PatchEntry[] }
 // Removes indentation common to every non-blank line, so an indented block reads as unindented keys.
 function dedent(lines: string[]): string[] {
   const indents = lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length);
-  const common = indents.length > 0 ? Math.min(...indents) : 0;
+  // (reduce, not Math.min(...): a 130,000-line block would overflow the call stack)
+  const common = indents.length > 0 ? indents.reduce((a, b) => Math.min(a, b)) : 0;
   return common === 0 ? lines : lines.map((l) => l.slice(Math.min(common, l.length - l.trimStart().length)));
 }
 

@@ -285,7 +285,7 @@ function readCommand(
     if (!inQuote && !scan.continued && pending.length > 0) {
       for (const doc of pending) {
         const body = readHereDoc(doc, lines, i);
-        parts.push(...body.lines);
+        for (const l of body.lines) parts.push(l); // (not push(...): a here-doc may have 100,000 lines)
         i = body.next;
         if (!body.closed) {
           problems.push({
@@ -343,6 +343,7 @@ function trimBlankEdges(lines: string[]): void {
 // Removes the indentation common to every non-blank line, so prompts indented inside a code block still start a line.
 function dedent(lines: SourceLine[]): SourceLine[] {
   const indents = lines.filter((l) => l.text.trim() !== '').map((l) => l.text.length - l.text.trimStart().length);
-  const common = indents.length > 0 ? Math.min(...indents) : 0;
+  // (reduce, not Math.min(...): a 130,000-line block would overflow the call stack)
+  const common = indents.length > 0 ? indents.reduce((a, b) => Math.min(a, b)) : 0;
   return common === 0 ? lines : lines.map((l) => ({ text: l.text.slice(Math.min(common, l.text.length - l.text.trimStart().length)), line: l.line }));
 }

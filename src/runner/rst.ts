@@ -38,7 +38,7 @@ export function rstToMarkdown(text: string): string {
   const closeLiteral = (end: number): void => {
     if (!literal) return;
     const body = lines.slice(literal.start, end).filter((l) => !isBlank(l));
-    const min = Math.min(...body.map(indentOf));
+    const min = body.map(indentOf).reduce((a, b) => Math.min(a, b), Infinity);
     const shift = Math.max(0, literal.contentIndent + 4 - min);
     for (let k = literal.start; k < end; k++) if (!isBlank(lines[k])) out[k] = ' '.repeat(shift) + (lines[k] ?? '');
     literal = undefined;

@@ -72,6 +72,17 @@ describe('loadInventory', () => {
     ]);
   });
 
+  it('refuses a YAML alias bomb with a clear error (exit 2), not a crash', async () => {
+    const tmp = tempDir('stackcheck-inv-');
+    const f = join(tmp, 'bomb.yaml');
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(',')}]`);
+    writeFileSync(f, `${levels.join('\n')}\nhosts: {}\n`);
+    const errors = await errorsOf(f);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^${f}:1: not valid YAML: Excessive alias count`));
+  });
+
   it('blames a missing --secrets file on the option, not on a line of the inventory (exit 2)', async () => {
     const tmp = tempDir('stackcheck-inv-');
     const err = await loadInventory(fx('minimal.yaml'), { secretsFile: join(tmp, 'absent.yaml'), env: {} }).then(

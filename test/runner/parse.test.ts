@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../../src/error.js';
@@ -500,5 +501,21 @@ describe('warnings', () => {
       },
     ]);
     expect(parseMarkdown('## S\n    root@h:~# true\n', 'ok.md').warnings).toBeUndefined();
+  });
+});
+
+describe('huge input', () => {
+  it('parses a 130,000-line code block (annotated and at a prompt) without overflowing the stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-huge-'));
+    try {
+      const body = Array.from({ length: 130_000 }, (_, i) => `  echo ${i}`).join('\n');
+      writeFileSync(join(dir, 't.md'), `## Huge\n\n\`\`\`sh host=db-node\n${body}\n\`\`\`\n\n\`\`\`console\nroot@db-node:~# cat <<'EOF'\n${body}\nEOF\n\`\`\`\n`);
+      const t = await parseTutorial(join(dir, 't.md'));
+      const steps = t.stages[0]?.steps ?? [];
+      expect(steps).toHaveLength(2);
+      for (const s of steps) expect(s.kind === 'shell' && s.command.split('\n').length).toBeGreaterThanOrEqual(130_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
