@@ -4,6 +4,7 @@
 // checks, re-run as often as the student likes. Progress is the run folder's state (as `run`'s), so a later `guide`
 // continues where this one stopped. Built on the engine's session: the same steps, checks, events and reports.
 import pc from 'picocolors';
+import wrapAnsi from 'wrap-ansi';
 import { ExitPromptError } from '@inquirer/core';
 import { ExitCode, StackcheckError } from '../error.js';
 import { EventBus, type RunEvent, type StepResult } from '../log.js';
@@ -195,7 +196,7 @@ class Guide {
       write(this.c.bold('This stage will:\n'));
       raw.steps.forEach((st, i) => write(`${fit(`  ${i + 1}. [${st.host}] ${neutralizeControl(stepSummary(this.display(st)))}`, width)}\n`));
     } else write(this.c.bold('This stage has no steps to run.\n'));
-    if (stage.checks.length > 0) write(`${this.c.bold('Then its checks:')} ${stage.checks.join(', ')}\n`);
+    if (stage.checks.length > 0) write(`${wrapAnsi(`${this.c.bold('Then its checks:')} ${stage.checks.join(', ')}`, width - 1, { hard: true })}\n`);
   }
 
   // The stage as reporters see it (secrets masked in its steps).
@@ -227,7 +228,10 @@ class Guide {
     const as = this.as(step);
     const { write } = this.io;
     const card = stepCard(shown, n + 1, stage.steps.length, as);
-    write(`\n${this.c.bold(card.header)}\n${this.c.yellow(neutralizeControl(card.body))}\n`);
+    // A file step's first line says what to do with the file (prose: wrapped); commands are shown as written.
+    const [first = '', ...rest] = card.body.split('\n');
+    const body = shown.kind === 'file' ? [wrapAnsi(first, this.io.width - 1, { hard: true }), ...rest].join('\n') : card.body;
+    write(`\n${this.c.bold(card.header)}\n${this.c.yellow(neutralizeControl(body))}\n`);
     const secrets = secretsIn(this.rawStage(index).steps[n] as Step, this.prepared.plan.inventory);
     if (this.io.manual) return this.typeTurn(step, shown, as, secrets, true);
     for (;;) {

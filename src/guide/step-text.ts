@@ -58,5 +58,5 @@ export function typingInstructions(step: Step, as: string, secrets: string[]): {
   const where = `On ${step.host}, ${as}, ${step.kind === 'file' ? 'edit the file' : 'type'}:`;
   const body = step.kind === 'file' ? `  ${fileAction(step)}\n${indent(step.content)}` : `${indent(step.command)}${step.input ? `\n  then, at its prompt:\n${indent(step.input)}` : ''}`;
   if (secrets.length === 0) return { where, body };
-  return { where, body, note: `(${secrets.map((s) => `{{ ${s} }}`).join(', ')}: your value${secrets.length > 1 ? 's' : ''} from the secrets file)` };
+  return { where, body, note: `(${secrets.map((s) => `{{ ${s} }}`).join(', ')}: your own value${secrets.length > 1 ? 's' : ''}, from your secrets file or inventory)` };
 }

@@ -110,7 +110,7 @@ gate.describe('stackcheck guide in a real terminal (tmux) on a real host', () =>
     expect(text).toMatch(/Changing password for user "openstack" \.\.\./);
     // A deliberate mistake, typed by hand: the wrong password. The stage's check catches it, with the remedy.
     text = await press(g1, 't', /\[d\] done/);
-    expect(text).toContain('{{ RABBIT_PASS }}: your value from the secrets file');
+    expect(text).toContain('{{ RABBIT_PASS }}: your own value, from your secrets file or inventory');
     await typeOnHost(`rabbitmqctl change_password openstack '${WRONG}' >/dev/null`);
     text = await press(g1, 'd', /\[c\] re-check/);
     expect(text).toMatch(/✘ rabbitmq\.user @ db-node: .*fix:/s);
@@ -130,7 +130,8 @@ gate.describe('stackcheck guide in a real terminal (tmux) on a real host', () =>
     const g2 = await startGuide(/Step 1 of 1 · db-node/);
     expect(screen(g2)).toMatch(/continuing where you stopped: stage 2 \(A slow step\), step 1/);
     await press(g2, 'r', /▶ \[db-node\] sleep 97/);
-    expect(await onHost('pgrep -fc "[s]leep 97" || true')).not.toBe('0\n');
+    // (the step's start is shown as the command goes out: the process appears on the host a moment later)
+    await expect.poll(async () => (await onHost('pgrep -fc "[s]leep 97" || true')).trim(), { timeout: 10_000 }).not.toBe('0');
     text = await press(g2, 'C-c', /GUIDE EXIT=130/);
     expect(text).toMatch(/interrupted: progress saved/);
     // The remote step was stopped, not left running.

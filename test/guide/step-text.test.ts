@@ -29,7 +29,7 @@ describe('the step as the guide shows it', () => {
   it('tells a student typing by hand what to do, file edits included, and which secrets to fill in', () => {
     const t = typingInstructions(displayStep(shell, inventory), 'as root', ['RABBIT_PASS']);
     expect(t.where).toBe('On db-node, as root, type:');
-    expect(t.note).toBe('({{ RABBIT_PASS }}: your value from the secrets file)');
+    expect(t.note).toBe('({{ RABBIT_PASS }}: your own value, from your secrets file or inventory)');
     const f = typingInstructions(displayStep(file, inventory), 'as root', []);
     expect(f.where).toBe('On db-node, as root, edit the file:');
     expect(f.body).toMatch(/^ {2}in \/etc\/x\.conf, set these keys in their \[sections\] \(keep every other line\):\n {4}\[database\]/);
