@@ -48,3 +48,11 @@ function locator(doc: Document, lines: LineCounter): Locate {
   };
 }
 
+
+/** A schema's issues as input errors at the line of each field (`students.3: Unrecognized key…`), for InputErrors. */
+export function issueErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, file: string, locate: Locate, code: ErrorCode): StackcheckError[] {
+  return issues.map((iss) => {
+    const path = iss.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
+    return new StackcheckError(code, `${path.join('.') || '(top)'}: ${iss.message}`, { location: { file, line: locate(path) ?? 1 } });
+  });
+}

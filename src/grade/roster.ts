@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { InputErrors, StackcheckError } from '../error.js';
-import { readYaml } from '../yaml.js';
+import { issueErrors, readYaml } from '../yaml.js';
 
 export interface RosterEntry {
   id: string;
@@ -92,14 +92,7 @@ function fromCsv(text: string, file: string, base: string): { template?: string;
 function fromYaml(text: string, file: string, base: string): { template?: string; entries: RosterEntry[] } {
   const { value, locate } = readYaml(text, file, 'E_ROSTER');
   const parsed = yamlSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new InputErrors(
-      parsed.error.issues.map((iss) => {
-        const path = iss.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
-        return new StackcheckError('E_ROSTER', `${path.join('.') || '(top)'}: ${iss.message}`, { location: { file, line: locate(path) ?? 1 } });
-      }),
-    );
-  }
+  if (!parsed.success) throw new InputErrors(issueErrors(parsed.error.issues, file, locate, 'E_ROSTER'));
   return {
     ...(parsed.data.template ? { template: resolve(base, parsed.data.template) } : {}),
     entries: parsed.data.students.map((s, i) => ({

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputErrors, StackcheckError } from '../error.js';
-import { readYaml } from '../yaml.js';
+import { issueErrors, readYaml } from '../yaml.js';
 import { CHECKS } from '../checks/registry.js';
 import type { CheckMeta } from '../checks/types.js';
 
@@ -47,14 +47,7 @@ export function loadRubric(file: string, functional = false): Rubric {
   }
   const { value, locate } = readYaml(text, file, 'E_RUBRIC');
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new InputErrors(
-      parsed.error.issues.map((iss) => {
-        const path = iss.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
-        return new StackcheckError('E_RUBRIC', `${path.join('.') || '(top)'}: ${iss.message}`, { location: { file, line: locate(path) ?? 1 } });
-      }),
-    );
-  }
+  if (!parsed.success) throw new InputErrors(issueErrors(parsed.error.issues, file, locate, 'E_RUBRIC'));
   const graded = gradedChecks(functional);
   const byId = new Map(graded.map((m) => [m.id, m]));
   const points: Record<string, number> = {};
