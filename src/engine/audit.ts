@@ -21,7 +21,7 @@ import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
 import { apiCredentials, type ApiCredentials } from '../openstack/credentials.js';
 import { allureVitestConfig } from '../report/allure-checks.js';
-import { startRunReports, type FinishedReports } from '../report/run-reports.js';
+import { startTutorialReports, type FinishedReports } from '../report/run-reports.js';
 import { stackcheckVersion } from '../version.js';
 
 /**
@@ -179,15 +179,7 @@ export async function audit(opts: AuditOptions): Promise<AuditResult> {
   const scope = { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) };
   const redactor = new Redactor(inventory.secretNames.map((n) => inventory.vars[n]).filter((v): v is string => !!v));
   const runDir = await RunDir.create(opts.reports, { tutorial: tutorial.source, inventory: inventory.file, mode: 'audit' });
-  const reports = startRunReports({
-    bus,
-    runDir: runDir.dir,
-    runId: runDir.runId,
-    redactor,
-    tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
-    inventory,
-    version: stackcheckVersion(),
-  });
+  const reports = startTutorialReports({ bus, runDir, redactor, inventory }, tutorial, stackcheckVersion());
   const started = Date.now();
   bus.emit({ kind: 'run-start', runId: runDir.runId, runDir: runDir.dir, tutorial: tutorial.source, inventory: inventory.file, stages: 0, steps: 0 });
   bus.emit({ kind: 'info', message: `auditing ${target.describe} against what ${tutorial.source} installs: ${installed.join(', ') || 'nothing'}` });

@@ -10,7 +10,7 @@ import { executeStep, redactStep } from '../runner/execute.js';
 import { RunDir, stepHash } from '../runner/run-dir.js';
 import type { Plan, Stage, Step, Tutorial } from '../runner/types.js';
 import { SshPool } from '../ssh/pool.js';
-import { startRunReports, type FinishedReports, type RunReports } from '../report/run-reports.js';
+import { startTutorialReports, type FinishedReports, type RunReports } from '../report/run-reports.js';
 import type { FinishOptions } from '../report/run-reports.js';
 import { allureVitestConfig } from '../report/allure-checks.js';
 import { stackcheckVersion } from '../version.js';
@@ -81,16 +81,7 @@ export class RunSession {
       if (previous) bus.emit({ kind: 'info', message: `resuming run ${runDir.runId} (${runDir.dir})` });
     }
     const reports = runDir
-      ? startRunReports({
-          bus,
-          runDir: runDir.dir,
-          runId: runDir.runId,
-          redactor,
-          tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
-          inventory,
-          version: stackcheckVersion(),
-          extraSecrets: plan.secrets,
-        })
+      ? startTutorialReports({ bus, runDir, redactor, inventory, extraSecrets: plan.secrets }, tutorial, stackcheckVersion())
       : undefined;
     const pool = opts.dryRun
       ? undefined

@@ -126,6 +126,24 @@ export function startRunReports(opts: RunReportsOptions): RunReports {
   return new RunReports(opts);
 }
 
+/** The reports of a tutorial's run in a run folder (the tutorial's title, source and stages; this stackcheck's version). */
+export function startTutorialReports(
+  run: { bus: EventBus; runDir: { dir: string; runId: string }; redactor: Redactor; inventory: Inventory; extraSecrets?: string[] },
+  tutorial: { title?: string; source: string; stages: readonly { id: string; title: string }[] },
+  version: string,
+): RunReports {
+  return startRunReports({
+    bus: run.bus,
+    runDir: run.runDir.dir,
+    runId: run.runDir.runId,
+    redactor: run.redactor,
+    tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
+    inventory: run.inventory,
+    version,
+    ...(run.extraSecrets ? { extraSecrets: run.extraSecrets } : {}),
+  });
+}
+
 const HISTORY_MARK = '.allure-history-recorded';
 
 // A run adds one point to the trend, however often its report is rebuilt.
