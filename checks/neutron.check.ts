@@ -24,6 +24,7 @@ import { createServer, deleteServer, findFlavor, getServer } from '../src/openst
 import { listImages } from '../src/openstack/glance.js';
 import { bridgeAgents, dhcpProblems, DNSMASQ_SCRIPT, listRouterDetails, listSubnetDetails, MAPPING_SCRIPT, mappingProblems, parseDhcpHost, routerPorts, routerProblems, type MappingReport } from '../src/checks/neutron-wiring.js';
 import { shQuote } from '../src/ssh/exec.js';
+import { agentRetryScript, readAgentRetry } from '../src/checks/agent-retry.js';
 
 const { check, expected, ctx } = checkSuite();
 const net = expected.services.find((s) => s.name === 'neutron')?.role ?? 'network-node';
@@ -66,6 +67,25 @@ for (const role of [net, ...expected.computeRoles]) {
   check('neutron.linuxbridge-agent', role, async (s, t) => {
     t.logOnFailure(role, 'neutron-linuxbridge-agent');
     await agentAlive(s, 'Linux bridge agent', 'neutron-linuxbridge-agent', role);
+  });
+}
+
+// Alive is not enough: an agent that retries one failing command for ever (Debian 12's ebtables cannot delete the
+// rules it made) keeps its heartbeat but wires no new port. Read its log for the running process's retry loop.
+for (const role of [net, ...expected.computeRoles]) {
+  check('neutron.linuxbridge-retry', role, async (s, t) => {
+    t.logOnFailure(role, 'neutron-linuxbridge-agent');
+    const unit = 'neutron-linuxbridge-agent';
+    const r = await s.run(role, agentRetryScript(unit, `/var/log/neutron/${unit}.log`), 20_000);
+    const reading = readAgentRetry(r.stdout);
+    if (reading.state === 'not-running') throw new CheckBroken(`cannot check: ${unit} is not running on ${role} (see neutron.linuxbridge-agent)`);
+    if (reading.state === 'no-log') throw new CheckBroken(`cannot check: no /var/log/neutron/${unit}.log on ${role}`);
+    if (reading.state === 'stuck') {
+      throw new CheckFailure(
+        `${unit} on ${role} going through its loop (it wires the ports of new instances)`,
+        `it has failed \`${reading.command}\` ${reading.times} times in a row since ${reading.first} and retries it for ever (exit ${reading.exitCode}: ${reading.stderr}), so new instances on ${role} end "Failed to allocate the network(s)" though the agent reports alive`,
+      );
+    }
   });
 }
 

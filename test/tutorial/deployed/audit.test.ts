@@ -81,7 +81,9 @@ gate.describe('stackcheck audit on the deployed lab (read-only)', () => {
         out[`${role} /etc`] = await sh(role, "find /etc -xdev -type f -printf '%p %s %T@\\n' | sort | sha256sum");
       }),
     );
-    out['db-node queues'] = await sh('db-node', 'rabbitmqctl -q list_queues name | sort');
+    // Queues the services declare by name; a service's per-connection queues (reply_<uuid>, <topic>_fanout_<uuid>)
+    // come and go whenever it reconnects, audit or not.
+    out['db-node queues'] = await sh('db-node', "rabbitmqctl -q list_queues name | grep -Ev '(^reply|_fanout)_[0-9a-f]{32}$' | sort");
     out['db-node tables'] = await sh('db-node', 'mysql -N -e "SELECT table_schema, COUNT(*) FROM information_schema.tables GROUP BY table_schema ORDER BY 1"');
     out['api listings'] = await sh('auth-node', LISTINGS);
     return out;
