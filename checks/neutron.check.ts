@@ -78,8 +78,8 @@ for (const role of [net, ...expected.computeRoles]) {
     const unit = 'neutron-linuxbridge-agent';
     const r = await s.run(role, agentRetryScript(unit, `/var/log/neutron/${unit}.log`), 20_000);
     const reading = readAgentRetry(r.stdout);
-    if (reading.state === 'not-running') throw new CheckBroken(`cannot check: ${unit} is not running on ${role} (see neutron.linuxbridge-agent)`);
-    if (reading.state === 'no-log') throw new CheckBroken(`cannot check: no /var/log/neutron/${unit}.log on ${role}`);
+    if (reading.state === 'not-running') throw new CheckBroken(`${unit} is not running on ${role} (see neutron.linuxbridge-agent)`);
+    if (reading.state === 'no-log') throw new CheckBroken(`no /var/log/neutron/${unit}.log on ${role}`);
     if (reading.state === 'stuck') {
       throw new CheckFailure(
         `${unit} on ${role} going through its loop (it wires the ports of new instances)`,

@@ -8,6 +8,7 @@ import { registerCheck } from './check.js';
 import { registerGuide } from './guide.js';
 import { registerAudit } from './audit.js';
 import { registerGrade } from './grade.js';
+import { registerDrill } from './drill.js';
 
 export function registerCommands(program: Command): void {
   registerPlan(program);
@@ -18,5 +19,6 @@ export function registerCommands(program: Command): void {
   registerGuide(program);
   registerAudit(program);
   registerGrade(program);
+  registerDrill(program);
   // commands are added here: plan, run, lab, check, report, guide, audit, grade
 }

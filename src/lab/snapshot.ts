@@ -127,3 +127,9 @@ export function listSnapshots(spec: LabSpec): string[] {
   if (!existsSync(d)) return [];
   return readdirSync(d).filter((n) => existsSync(join(d, n, 'snapshot.json'))).sort();
 }
+
+// Remove a snapshot (a drill's, once it is stopped); a missing one is not an error.
+export function removeSnapshot(spec: LabSpec, snap: string): void {
+  checkName(snap);
+  rmSync(snapDir(spec, snap), { recursive: true, force: true });
+}
