@@ -17,6 +17,7 @@ import { activeDrill, faultKey, newSalt, resolveFault, saveDrill, type DrillReco
 import { drillTarget, type DrillTarget, type DrillTargetOptions } from './target.js';
 import { faultsShow, judge, resultKey, type Verdict } from './judge.js';
 import { drillReport } from './report.js';
+import { gradedAddress, ledgerFile } from '../grade/ledger.js';
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const;
 export type Difficulty = (typeof DIFFICULTIES)[number];
@@ -148,6 +149,14 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
     throw new StackcheckError('E_ARGS', `${t.describe} is not the local lab: a drill breaks it on purpose. Pass --i-own-this-cloud if it is yours to break`, {
       hint: 'never a student\'s graded cloud; the lab (stackcheck lab up) is the place for drills',
     });
+  }
+  if (!t.lab) {
+    const graded = gradedAddress(Object.values(t.inventory.hosts).map((h) => h.address), opts.env);
+    if (graded) {
+      throw new StackcheckError('E_ARGS', `${t.describe} has host ${graded.address}, which stackcheck graded with the roster ${graded.roster} (${graded.at}): a drill there would break a student's cloud`, {
+        hint: `if this cloud is really yours to break now, remove "${graded.address}" from ${ledgerFile(opts.env)}`,
+      });
+    }
   }
   const running = activeDrill(t.inventoryFile, opts.env);
   if (running && running.status !== 'stopped') {

@@ -5,11 +5,11 @@
 // One active drill per target: a pointer file in the state folder, keyed by the inventory's path.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StackcheckError } from '../error.js';
 import type { Catalogue, Fault } from '../faults/catalogue.js';
+import { stateDir } from '../state-dir.js';
 
 const FaultEntry = z.object({
   /** sha256(salt:id), hex. */
@@ -55,12 +55,6 @@ const Record = z.object({
 
 export type DrillRecord = z.infer<typeof Record>;
 export type DrillFaultEntry = z.infer<typeof FaultEntry>;
-
-/** Where active drills are remembered: $STACKCHECK_STATE_DIR, else $XDG_STATE_HOME/stackcheck, else ~/.local/state/stackcheck. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.STACKCHECK_STATE_DIR) return resolve(env.STACKCHECK_STATE_DIR);
-  return join(env.XDG_STATE_HOME ? resolve(env.XDG_STATE_HOME) : join(homedir(), '.local', 'state'), 'stackcheck');
-}
 
 export function newSalt(): string {
   return randomBytes(16).toString('hex');

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { StackcheckError } from '../error.js';
 import { loadInventory, loadInventoryText } from '../inventory/load.js';
+import { recordGraded } from './ledger.js';
 import type { Inventory } from '../inventory/types.js';
 import { fillVariables } from '../runner/plan.js';
 import { parseTutorial } from '../runner/parse.js';
@@ -32,6 +33,8 @@ export interface GradeOptions {
   shard?: { index: number; count: number };
   /** Called with a line per student as they finish. */
   progress?: (line: string) => void;
+  /** Where the graded deployments' addresses are remembered (drills refuse them): $STACKCHECK_STATE_DIR… */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** One failed (or broken) check of a student, with what to do. */
@@ -141,6 +144,7 @@ export async function grade(opts: GradeOptions): Promise<Gradebook> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new StackcheckError('E_ARGS', `--concurrency ${concurrency}: expected a whole number from 1 to 64`);
   const entries = opts.shard ? shardOf(roster.entries, opts.shard.index, opts.shard.count) : roster.entries;
   const prepared = await prepareInventories(entries, roster.template);
+  recordGraded(opts.roster, [...new Set(prepared.flatMap((p) => Object.values(p.inventory.hosts).map((h) => h.address)))], opts.env);
   const installed = installedByAll(tutorial);
   const scope = { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) };
   const only = Object.keys(rubric.points);

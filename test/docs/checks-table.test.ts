@@ -17,7 +17,7 @@ function table(): string {
   const rows = CHECKS.map((c) => {
     const faults = catalogue.faults.filter((f) => [...f.fails, ...f.functional].some((e) => e.check === c.id));
     const proofs = [
-      ...faults.map((f) => `\`${f.id}\`${f.when ? ' (only where its \`when\` test holds)' : ''}`),
+      ...faults.map((f) => `\`${f.id}\`${f.when ? ' (only where its `when` test holds)' : ''}`),
       ...(PROVEN_ELSEWHERE[c.id] ?? []).map((p) => `${p.file.replace(/^test\//, '')}: "${p.test}"`),
     ];
     return `| \`${c.id}\`${c.mutating ? ' (functional)' : ''} | ${cell(c.title)} | ${cell(proofs.join('; '))} |`;

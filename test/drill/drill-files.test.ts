@@ -13,6 +13,7 @@ import type { CheckResult } from '../../src/checks/types.js';
 import { checkMeta } from '../../src/checks/registry.js';
 import { inventory } from '../checks/fixtures-inventory.js';
 import { tempDir } from '../helpers/tmp.js';
+import { gradedAddress, ledgerFile, recordGraded } from '../../src/grade/ledger.js';
 
 const catalogue = loadCatalogue();
 const fault = (id: string) => catalogue.faults.find((f) => f.id === id)!;
@@ -166,5 +167,19 @@ describe('which faults a drill can use', () => {
       'put /etc/systemd/system/neutron-linuxbridge-agent.service.d/ebtables.conf back as it was (on compute)',
       'on compute: systemctl daemon-reload && systemctl restart neutron-linuxbridge-agent',
     ]);
+  });
+});
+
+describe('the graded-hosts ledger', () => {
+  test('remembers the addresses of a roster, the latest roster winning; an unreadable ledger is empty, not an error', () => {
+    const dir = tempDir('ledger-');
+    const env = { STACKCHECK_STATE_DIR: dir };
+    expect(gradedAddress(['10.0.0.11'], env)).toBeUndefined();
+    recordGraded('a.csv', ['10.0.0.11', '10.0.0.12'], env, new Date('2026-11-26T10:00:00Z'));
+    recordGraded('b.csv', ['10.0.0.12'], env, new Date('2026-11-26T11:00:00Z'));
+    expect(gradedAddress(['192.168.1.1', '10.0.0.12'], env)).toEqual({ address: '10.0.0.12', roster: join(process.cwd(), 'b.csv'), at: '2026-11-26T11:00:00.000Z' });
+    expect(gradedAddress(['10.0.0.11'], env)?.roster).toBe(join(process.cwd(), 'a.csv'));
+    writeFileSync(ledgerFile(env), 'not json');
+    expect(gradedAddress(['10.0.0.11'], env)).toBeUndefined();
   });
 });

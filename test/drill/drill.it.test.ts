@@ -4,7 +4,7 @@
 // the time taken, `drill stop` applies the catalogue's repair and writes the report. On the lab: `drill start`
 // snapshots it, `drill stop` puts it back exactly (a file written meanwhile is gone).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { prerequisite, requires } from '../helpers/requires.js';
@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { buildCli, CLI, ROOT } from '../helpers/build.js';
 import { chkTarget, CHK_VARS, type ChkTarget } from '../checks/chk-target.js';
 import { labDir } from '../../src/lab/state.js';
+import { recordGraded } from '../../src/grade/ledger.js';
 
 const gate = requires(prerequisite.root());
 
@@ -66,6 +67,13 @@ gate.describe('stackcheck drill on a real deployment', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is not the local lab: a drill breaks it on purpose\. Pass --i-own-this-cloud/);
     expect(existsSync(reports)).toBe(false);
+    // A cloud that was graded: refused even with --i-own-this-cloud, naming the roster.
+    recordGraded(join(dir, 'class.csv'), [CHK_VARS.DB_NODE_IP!], env);
+    const graded = await drill(['start', 'mariadb-localhost-only', '--inventory', inventory, '--i-own-this-cloud', ...ONLY, '--reports', reports]);
+    expect(graded.code).toBe(2);
+    expect(graded.stderr).toMatch(/has host 10\.97\.0\.11, which stackcheck graded with the roster .*class\.csv .*: a drill there would break a student's cloud/);
+    expect(graded.stderr).toContain(`remove "10.97.0.11" from ${join(dir, 'state', 'graded-hosts.json')}`);
+    rmSync(join(dir, 'state', 'graded-hosts.json'));
     const unknown = await drill(['start', 'mariadb-localhost-onyl', '--inventory', inventory, '--i-own-this-cloud']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('did you mean mariadb-localhost-only?');

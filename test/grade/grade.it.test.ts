@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { chkTarget, CHK_VARS, type ChkTarget } from '../checks/chk-target.js';
 import { labDir } from '../../src/lab/state.js';
 import { grade } from '../../src/grade/grade.js';
+import { gradedAddress } from '../../src/grade/ledger.js';
 
 const gate = requires(prerequisite.root());
 
@@ -31,7 +32,10 @@ gate.describe('grade on a real deployment', () => {
   afterAll(() => chk?.close());
 
   gate.it('lets a student go at the timeout with the reason, the other graded in full', async () => {
-    const full = await grade({ roster, tutorial: 'tutorial', concurrency: 2, timeoutMs: 600_000 });
+    const env = { STACKCHECK_STATE_DIR: tempDir('grade-state-') };
+    const full = await grade({ roster, tutorial: 'tutorial', concurrency: 2, timeoutMs: 600_000, env });
+    // The deployments graded are remembered, so a drill will not break them by mistake.
+    expect(gradedAddress([CHK_VARS.DB_NODE_IP!], env)).toMatchObject({ address: CHK_VARS.DB_NODE_IP, roster });
     const quick = full.students.find((s) => s.id === 'quick');
     expect(quick?.status).toBe('graded');
     expect(quick?.points).toBeGreaterThan(0);
@@ -39,7 +43,7 @@ gate.describe('grade on a real deployment', () => {
     expect(full.students.find((s) => s.id === 'slow')?.points).toBe(quick?.points);
 
     const started = Date.now();
-    const cut = await grade({ roster, tutorial: 'tutorial', concurrency: 2, timeoutMs: 1500 });
+    const cut = await grade({ roster, tutorial: 'tutorial', concurrency: 2, timeoutMs: 1500, env });
     expect(Date.now() - started).toBeLessThan(120_000);
     for (const s of cut.students) {
       expect(s.status).toBe('timed-out');

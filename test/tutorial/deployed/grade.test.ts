@@ -14,6 +14,8 @@ import { chkTarget, CHK_VARS, type ChkTarget } from '../../checks/chk-target.js'
 import { labDir } from '../../../src/lab/state.js';
 import type { Gradebook } from '../../../src/grade/grade.js';
 
+// The graded-hosts ledger of these runs stays in a temporary folder, not the machine's.
+const STATE = tempDir('grade-state-');
 const LAB_INVENTORY = '/var/lib/stackcheck/lab/lab/inventory.yaml';
 const gate = requires({
   what: `the deployed lab's inventory (${LAB_INVENTORY})`,
@@ -30,7 +32,7 @@ interface Run {
 // The built CLI.
 function cli(args: string[]): Promise<Run> {
   return new Promise((done) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', STACKCHECK_STATE_DIR: STATE } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
