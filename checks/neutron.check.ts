@@ -68,11 +68,8 @@ for (const role of [net, ...expected.computeRoles]) {
     t.logOnFailure(role, 'neutron-linuxbridge-agent');
     await agentAlive(s, 'Linux bridge agent', 'neutron-linuxbridge-agent', role);
   });
-}
-
-// Alive is not enough: an agent that retries one failing command for ever (Debian 12's ebtables cannot delete the
-// rules it made) keeps its heartbeat but wires no new port. Read its log for the running process's retry loop.
-for (const role of [net, ...expected.computeRoles]) {
+  // Alive is not enough: an agent that retries one failing command for ever (Debian 12's ebtables cannot delete the
+  // rules it made) keeps its heartbeat but wires no new port. Read its log for the running process's retry loop.
   check('neutron.linuxbridge-retry', role, async (s, t) => {
     t.logOnFailure(role, 'neutron-linuxbridge-agent');
     const unit = 'neutron-linuxbridge-agent';

@@ -73,7 +73,6 @@ export function registerDrill(program: Command): void {
   ).action(async (faults: string[], o: CommonFlags & { random?: boolean; difficulty?: string; count?: number; iOwnThisCloud?: boolean; snapshot?: boolean; reports: string }) => {
     if (faults.length && o.random) throw new StackcheckError('E_ARGS', 'name faults or pass --random, not both');
     if (!faults.length && !o.random) throw new StackcheckError('E_ARGS', 'which fault? name one (stackcheck drill list) or pass --random');
-    if (!o.random && (o.difficulty || o.count !== undefined)) throw new StackcheckError('E_ARGS', '--difficulty and --count go with --random');
     const s = await startDrill({
       ...common(o),
       ...(faults.length ? { faults } : {}),

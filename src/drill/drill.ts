@@ -15,7 +15,7 @@ import { SshPool } from '../ssh/pool.js';
 import { closest } from '../suggest.js';
 import { activeDrill, faultKey, newSalt, resolveFault, saveDrill, type DrillRecord } from './record.js';
 import { drillTarget, type DrillTarget, type DrillTargetOptions } from './target.js';
-import { faultsShow, judge, resultKey, type Verdict } from './judge.js';
+import { faultsShow, judge, notPassing, resultKey, type Verdict } from './judge.js';
 import { drillReport } from './report.js';
 import { gradedAddress, ledgerFile } from '../grade/ledger.js';
 
@@ -128,7 +128,7 @@ async function baselineOf(t: DrillTarget, checks: string[], progress: (l: string
   let since = Date.now();
   for (;;) {
     const results = await runDrillChecks(t, checks);
-    const bad = results.filter((r) => r.status === 'failed' || r.status === 'broken');
+    const bad = results.filter(notPassing);
     const key = bad.map(resultKey).join(',');
     if (key !== last) [last, since] = [key, Date.now()];
     // Nothing changed for a minute: what still fails failed before the snapshot too.
@@ -144,6 +144,7 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
   const catalogue = loadCatalogue(opts.catalogue);
   validateStart(opts, catalogue);
   const checks = drillChecks(opts.only);
+  const checkSet = new Set(checks);
   const t = await drillTarget(opts);
   if (!t.lab && !opts.iOwnThisCloud) {
     throw new StackcheckError('E_ARGS', `${t.describe} is not the local lab: a drill breaks it on purpose. Pass --i-own-this-cloud if it is yours to break`, {
@@ -164,10 +165,9 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
   }
   const named = (opts.faults ?? []).map((id) => catalogue.faults.find((f) => f.id === id)!);
   for (const f of named) {
-    const why = unusableBecause(f, t, new Set(checks));
+    const why = unusableBecause(f, t, checkSet);
     if (why) throw new StackcheckError('E_ARGS', `fault ${f.id} cannot be drilled on ${t.describe}: ${why}`);
   }
-  const pool = (): SshPool => new SshPool(t.inventory, { maxChannels: 4 });
   const now = opts.now ?? (() => new Date());
   const started = now();
   const id = drillId(started);
@@ -181,9 +181,10 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
   }
   progress(`checking the deployment before the drill (${checks.length} checks)`);
   const baseline = await baselineOf(t, checks, progress, useSnapshot ? 240_000 : 0);
-  const broken = new Set(baseline.filter((r) => r.status === 'failed' || r.status === 'broken').map((r) => r.id));
+  const before = baseline.filter(notPassing);
+  const broken = new Set(before.map((r) => r.id));
 
-  const p = pool();
+  const p = new SshPool(t.inventory, { maxChannels: 4 });
   let chosen: Fault[];
   try {
     const healthy = (f: Fault): boolean => f.fails.every((e) => !broken.has(e.check));
@@ -198,7 +199,7 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
       for (const f of shuffle(catalogue.faults)) {
         if (chosen.length === want) break;
         if (opts.difficulty && f.difficulty !== opts.difficulty) continue;
-        if (unusableBecause(f, t, new Set(checks)) || !healthy(f)) continue;
+        if (unusableBecause(f, t, checkSet) || !healthy(f)) continue;
         // Several faults: each of another component, and no two sharing a check (each must show on its own).
         if (chosen.some((c) => c.component === f.component || c.fails.some((e) => f.fails.some((x) => x.check === e.check)))) continue;
         if (!(await faultApplies(f, { inventory: t.inventory, pool: p }))) continue;
@@ -226,7 +227,7 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
     faults: chosen.map((f) => ({ key: faultKey(salt, f.id), hints: 0 })),
     checks,
     ...(t.installed ? { installed: t.installed } : {}),
-    baseline: baseline.filter((r) => r.status === 'failed' || r.status === 'broken').map(resultKey),
+    baseline: before.map(resultKey),
     ...(useSnapshot ? { snapshot: id } : {}),
     status: 'injecting',
     rounds: [],
@@ -278,14 +279,17 @@ async function dropSnapshot(spec: import('../lab/spec.js').LabSpec, snap: string
   removeSnapshot(spec, snap);
 }
 
-function requireActive(t: DrillTarget, env: NodeJS.ProcessEnv | undefined): DrillRecord {
-  const r = activeDrill(t.inventoryFile, env);
-  if (!r || r.status === 'stopped') throw new StackcheckError('E_ARGS', `no drill is running on ${t.describe}: stackcheck drill start`);
-  return r;
-}
-
 function faultsOf(record: DrillRecord, catalogue: Catalogue): Fault[] {
   return record.faults.map((e) => resolveFault(record, e, catalogue));
+}
+
+/** The target's running drill, its faults resolved against the catalogue (what check, hint, reveal and stop work on). */
+async function openDrill(opts: DrillCommonOptions & { now?: () => Date }): Promise<{ t: DrillTarget; record: DrillRecord; catalogue: Catalogue; faults: Fault[]; at: () => string }> {
+  const t = await drillTarget(opts);
+  const record = activeDrill(t.inventoryFile, opts.env);
+  if (!record || record.status === 'stopped') throw new StackcheckError('E_ARGS', `no drill is running on ${t.describe}: stackcheck drill start`);
+  const catalogue = loadCatalogue(opts.catalogue);
+  return { t, record, catalogue, faults: faultsOf(record, catalogue), at: () => stamp((opts.now ?? (() => new Date()))()) };
 }
 
 function writeReport(record: DrillRecord, catalogue: Catalogue): void {
@@ -302,13 +306,10 @@ export interface Checked {
 
 /** Run the drill's checks and judge them; the first round that finds everything repaired stops the clock. */
 export async function checkDrill(opts: DrillCommonOptions & { now?: () => Date }): Promise<Checked> {
-  const t = await drillTarget(opts);
-  const record = requireActive(t, opts.env);
-  const catalogue = loadCatalogue(opts.catalogue);
-  const faults = faultsOf(record, catalogue);
+  const { t, record, catalogue, faults, at: now } = await openDrill(opts);
   const results = await runDrillChecks({ inventory: t.inventory, ...(record.installed ? { installed: record.installed } : {}) }, record.checks);
   const verdict = judge(t.inventory, faults, results, record.baseline);
-  const at = stamp((opts.now ?? (() => new Date()))());
+  const at = now();
   record.rounds.push({ at, failing: verdict.failing.map(resultKey), repaired: verdict.faults.filter((v) => v.repaired).length, other: verdict.other });
   verdict.faults.forEach((v, i) => {
     const e = record.faults[i]!;
@@ -334,10 +335,7 @@ export interface Hint {
 
 /** The next hint for the first fault not yet repaired (undefined: none left). */
 export async function drillHint(opts: DrillCommonOptions): Promise<Hint | undefined> {
-  const t = await drillTarget(opts);
-  const record = requireActive(t, opts.env);
-  const catalogue = loadCatalogue(opts.catalogue);
-  const faults = faultsOf(record, catalogue);
+  const { record, catalogue, faults } = await openDrill(opts);
   const i = record.faults.findIndex((e, n) => !e.repairedAt && e.hints < faults[n]!.hints.length);
   if (i < 0) return undefined;
   const entry = record.faults[i]!;
@@ -354,12 +352,9 @@ export interface Revealed {
 
 /** Name the faults and how they are repaired (recorded: the report says the student asked). */
 export async function revealDrill(opts: DrillCommonOptions & { now?: () => Date }): Promise<Revealed> {
-  const t = await drillTarget(opts);
-  const record = requireActive(t, opts.env);
-  const catalogue = loadCatalogue(opts.catalogue);
-  const faults = faultsOf(record, catalogue);
-  const at = stamp((opts.now ?? (() => new Date()))());
-  for (const e of record.faults) e.revealedAt ??= at;
+  const { record, catalogue, faults, at } = await openDrill(opts);
+  const when = at();
+  for (const e of record.faults) e.revealedAt ??= when;
   saveDrill(record, opts.env);
   writeReport(record, catalogue);
   return { faults: faults.map((f) => ({ id: f.id, title: f.title, component: f.component, difficulty: f.difficulty, repair: repairText(f) })) };
@@ -383,10 +378,7 @@ export interface Stopped {
 /** End the drill: the lab back to its snapshot, or the catalogue's repair on another target; the report written. */
 export async function stopDrill(opts: DrillCommonOptions & { now?: () => Date }): Promise<Stopped> {
   const progress = opts.progress ?? (() => undefined);
-  const t = await drillTarget(opts);
-  const record = requireActive(t, opts.env);
-  const catalogue = loadCatalogue(opts.catalogue);
-  const faults = faultsOf(record, catalogue);
+  const { t, record, catalogue, faults, at } = await openDrill(opts);
   if (record.snapshot && t.lab) {
     const { restoreLab } = await import('../lab/index.js');
     progress(`restoring lab "${t.lab.name}" to the snapshot taken at the start`);
@@ -406,7 +398,7 @@ export async function stopDrill(opts: DrillCommonOptions & { now?: () => Date })
     record.stoppedBy = 'catalogue';
   }
   record.status = 'stopped';
-  record.stoppedAt = stamp((opts.now ?? (() => new Date()))());
+  record.stoppedAt = at();
   saveDrill(record, opts.env);
   writeReport(record, catalogue);
   return { record, faults, report: join(record.dir, 'report.md') };

@@ -9,7 +9,8 @@ import { expectationCovers, expectationMismatch } from '../faults/inject.js';
 
 export const resultKey = (r: Pick<CheckResult, 'id' | 'host'>): string => `${r.id}@${r.host}`;
 
-const notPassing = (r: CheckResult): boolean => r.status === 'failed' || r.status === 'broken';
+/** Failed or broken (skipped is not a failure). */
+export const notPassing = (r: CheckResult): boolean => r.status === 'failed' || r.status === 'broken';
 
 export interface FaultVerdict {
   fault: Fault;
@@ -27,11 +28,6 @@ export interface Verdict {
   repaired: boolean;
 }
 
-/** The checks a fault may spread to (heartbeats, cached tokens), as ids. */
-function mayIds(f: Fault): Set<string> {
-  return new Set(f.may.length ? selectChecks(f.may) : []);
-}
-
 export function judge(inventory: Inventory, faults: readonly Fault[], results: readonly CheckResult[], baseline: readonly string[]): Verdict {
   const before = new Set(baseline);
   const failing = results.filter((r) => notPassing(r) && !before.has(resultKey(r)));
@@ -41,8 +37,9 @@ export function judge(inventory: Inventory, faults: readonly Fault[], results: r
     // No result for its checks at all (not run here): not proven repaired.
     return { fault, repaired: mine.length > 0 && still.length === 0, failing: still.map(resultKey) };
   });
-  const explained = (r: CheckResult): boolean =>
-    faults.some((f) => f.fails.some((e) => expectationCovers(inventory, e, r)) || mayIds(f).has(r.id));
+  // The checks the faults may spread to (heartbeats, cached tokens), as ids.
+  const may = new Set(faults.flatMap((f) => (f.may.length ? selectChecks(f.may) : [])));
+  const explained = (r: CheckResult): boolean => may.has(r.id) || faults.some((f) => f.fails.some((e) => expectationCovers(inventory, e, r)));
   const other = failing.filter((r) => !explained(r)).map(resultKey);
   return { faults: verdicts, failing, other, repaired: verdicts.every((v) => v.repaired) && other.length === 0 };
 }

@@ -4,12 +4,13 @@
 // written before anything is injected, so a `drill stop` after a crash of stackcheck still knows what to repair.
 // One active drill per target: a pointer file in the state folder, keyed by the inventory's path.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StackcheckError } from '../error.js';
 import type { Catalogue, Fault } from '../faults/catalogue.js';
 import { stateDir } from '../state-dir.js';
+import { writeAtomicSync } from '../atomic-write.js';
 
 const FaultEntry = z.object({
   /** sha256(salt:id), hex. */
@@ -77,23 +78,17 @@ function pointerFile(inventory: string, env: NodeJS.ProcessEnv): string {
   return join(stateDir(env), 'drills', `${key}.json`);
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
 /** Save a drill: its record in its folder, and the target's pointer to it while it is not stopped. */
 export function saveDrill(record: DrillRecord, env: NodeJS.ProcessEnv = process.env): void {
   mkdirSync(record.dir, { recursive: true, mode: 0o700 });
-  writeAtomic(join(record.dir, 'drill.json'), `${JSON.stringify(record, null, 2)}\n`);
+  writeAtomicSync(join(record.dir, 'drill.json'), `${JSON.stringify(record, null, 2)}\n`);
   const pointer = pointerFile(record.target.inventory, env);
   if (record.status === 'stopped') {
     rmSync(pointer, { force: true });
     return;
   }
   mkdirSync(join(stateDir(env), 'drills'), { recursive: true, mode: 0o700 });
-  writeAtomic(pointer, `${JSON.stringify({ dir: record.dir, startedAt: record.startedAt })}\n`);
+  writeAtomicSync(pointer, `${JSON.stringify({ dir: record.dir, startedAt: record.startedAt })}\n`);
 }
 
 /** The active drill on a target, if any. */

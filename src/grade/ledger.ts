@@ -1,8 +1,9 @@
 // The deployments grading has looked at: each host address of a graded roster, with the roster and when. A drill on
 // a cloud that is not the lab refuses an address found here, so a student's graded cloud is not broken by mistake.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stateDir } from '../state-dir.js';
+import { writeAtomicSync } from '../atomic-write.js';
 
 export interface GradedEntry {
   roster: string;
@@ -29,10 +30,7 @@ export function recordGraded(roster: string, addresses: readonly string[], env: 
   const ledger = read(env);
   for (const a of addresses) ledger[a] = { roster: resolve(roster), at: now.toISOString() };
   mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
-  const file = ledgerFile(env);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(ledger, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeAtomicSync(ledgerFile(env), `${JSON.stringify(ledger, null, 2)}\n`);
 }
 
 /** The first of these addresses that a roster graded, if any. */

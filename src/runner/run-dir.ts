@@ -2,6 +2,7 @@
 // for --resume), steps/<stage>/<n>.log (redacted output) and run.json (summary); reports/latest points at it.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../atomic-write.js';
 import { join, resolve } from 'node:path';
 import type { StepResult } from '../log.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -67,13 +68,6 @@ export function stepHash(step: Step, host: HostSpec | undefined): string {
   const { loc: _loc, id: _id, ...rest } = step as Step & { bodyLine?: number; inputLines?: number[] };
   const what = { ...rest, bodyLine: undefined, inputLines: undefined, output: undefined, target: host ? `${host.user}@${host.address}:${host.port}` : step.host };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 32);
-}
-
-// Write a file atomically so an interrupted run never leaves half a state.json.
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
 }
 
 export class RunDir {
