@@ -135,6 +135,12 @@ export function registerDrill(program: Command): void {
     process.stdout.write(`Drill ${r.id} stopped: ${r.stoppedBy === 'snapshot' ? 'the lab is back to its snapshot' : "the catalogue's repair was applied"}.\n`);
     s.faults.forEach((f, i) => process.stdout.write(`  ${f.id}: ${f.title}${r.faults[i]?.repairedAt ? ' — repaired' : ' — not repaired'}\n`));
     process.stdout.write(`${r.repairedAt ? `repaired in ${formatDuration(Date.parse(r.repairedAt) - from)}` : 'not repaired'}; hints used: ${r.faults.reduce((n, f) => n + f.hints, 0)}; report: ${s.report}\n`);
+    if (r.differences?.length === 0) process.stdout.write(`The deployment is as it was before the drill (${r.fingerprint ?? 'its fingerprint'} compared).\n`);
+    if (r.differences?.length) {
+      process.stdout.write(`The deployment is NOT as it was before the drill (${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}):\n`);
+      for (const d of r.differences) process.stdout.write(`  ${d}\n`);
+      process.exitCode = 1;
+    }
   });
 }
 

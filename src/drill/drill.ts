@@ -4,7 +4,7 @@
 // before anything is injected, so a stop after a crash still repairs what was done.
 import { randomInt } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { StackcheckError } from '../error.js';
 import { CHECKS, selectChecks } from '../checks/registry.js';
 import { runChecks } from '../checks/run.js';
@@ -16,8 +16,11 @@ import { closest } from '../suggest.js';
 import { activeDrill, faultKey, newSalt, resolveFault, saveDrill, type DrillRecord } from './record.js';
 import { drillTarget, type DrillTarget, type DrillTargetOptions } from './target.js';
 import { faultsShow, judge, notPassing, resultKey, type Verdict } from './judge.js';
-import { drillReport } from './report.js';
+import { drillJunit, drillReport, drillResult } from './report.js';
 import { gradedAddress, ledgerFile } from '../grade/ledger.js';
+import { compareFingerprints, fingerprintSize, takeFingerprint, type Fingerprint } from './fingerprint.js';
+import { stateDir } from '../state-dir.js';
+import { writeAtomicSync } from '../atomic-write.js';
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const;
 export type Difficulty = (typeof DIFFICULTIES)[number];
@@ -233,6 +236,11 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
     rounds: [],
     dir,
   };
+  progress('taking the fingerprint of the deployment (what drill stop must find again)');
+  const print = await takeFingerprint(t.inventory, p);
+  mkdirSync(join(stateDir(opts.env), 'drills'), { recursive: true, mode: 0o700 });
+  writeAtomicSync(fingerprintFile(id, opts.env), `${JSON.stringify(print)}\n`);
+  record.fingerprint = fingerprintSize(print);
   saveDrill(record, opts.env);
   try {
     for (const f of chosen) {
@@ -274,6 +282,34 @@ export async function startDrill(opts: StartOptions): Promise<Started> {
   return { record, symptoms: chosen.map((f) => f.symptom), shown };
 }
 
+// The deployment's fingerprint before the drill: in the state folder, out of the drill's folder that the student reads
+// (it would show which file changed).
+function fingerprintFile(id: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'drills', `${id}.fingerprint.json`);
+}
+
+/**
+ * Compare the deployment with its fingerprint from before the drill; while something differs, look again every 10 s
+ * up to `patienceMs` (services come up after a snapshot is restored). Undefined: no fingerprint was taken.
+ */
+async function leftAsFound(t: DrillTarget, id: string, env: NodeJS.ProcessEnv | undefined, patienceMs: number, progress: (l: string) => void): Promise<string[] | undefined> {
+  const file = fingerprintFile(id, env);
+  if (!existsSync(file)) return undefined;
+  const before = JSON.parse(readFileSync(file, 'utf8')) as Fingerprint;
+  const deadline = Date.now() + patienceMs;
+  const pool = new SshPool(t.inventory, { maxChannels: 4 });
+  try {
+    for (;;) {
+      const diff = compareFingerprints(before, await takeFingerprint(t.inventory, pool));
+      if (diff.length === 0 || Date.now() > deadline) return diff;
+      progress(`${diff.length} difference${diff.length === 1 ? '' : 's'} from before the drill (${diff.slice(0, 3).join('; ')}${diff.length > 3 ? '; …' : ''}): looking again in 10 s`);
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
 async function dropSnapshot(spec: import('../lab/spec.js').LabSpec, snap: string): Promise<void> {
   const { removeSnapshot } = await import('../lab/snapshot.js');
   removeSnapshot(spec, snap);
@@ -293,7 +329,13 @@ async function openDrill(opts: DrillCommonOptions & { now?: () => Date }): Promi
 }
 
 function writeReport(record: DrillRecord, catalogue: Catalogue): void {
-  writeFileSync(join(record.dir, 'report.md'), drillReport(record, record.status === 'stopped' ? faultsOf(record, catalogue) : undefined), { mode: 0o600 });
+  const faults = record.status === 'stopped' ? faultsOf(record, catalogue) : undefined;
+  writeFileSync(join(record.dir, 'report.md'), drillReport(record, faults), { mode: 0o600 });
+  if (faults) {
+    const result = drillResult(record, faults);
+    writeFileSync(join(record.dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(join(record.dir, 'junit.xml'), drillJunit(result), { mode: 0o600 });
+  }
 }
 
 export interface Checked {
@@ -397,6 +439,10 @@ export async function stopDrill(opts: DrillCommonOptions & { now?: () => Date })
     }
     record.stoppedBy = 'catalogue';
   }
+  progress('comparing the deployment with its fingerprint from before the drill');
+  const diff = await leftAsFound(t, record.id, opts.env, record.stoppedBy === 'snapshot' ? 240_000 : 60_000, progress);
+  if (diff) record.differences = diff;
+  rmSync(fingerprintFile(record.id, opts.env), { force: true });
   record.status = 'stopped';
   record.stoppedAt = at();
   saveDrill(record, opts.env);

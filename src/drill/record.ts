@@ -50,6 +50,10 @@ const Record = z.object({
   repairedAt: z.string().optional(),
   stoppedAt: z.string().optional(),
   stoppedBy: z.enum(['snapshot', 'catalogue']).optional(),
+  /** What the fingerprint taken before the injection covers (fingerprint.ts). */
+  fingerprint: z.string().optional(),
+  /** After the stop: how the deployment differs from its fingerprint (empty: left as found). */
+  differences: z.array(z.string()).optional(),
   /** The drill's folder (its report). */
   dir: z.string(),
 });

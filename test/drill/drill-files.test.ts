@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { activeDrill, faultKey, readDrill, resolveFault, saveDrill, type DrillRecord } from '../../src/drill/record.js';
 import { faultsShow, judge } from '../../src/drill/judge.js';
-import { drillReport } from '../../src/drill/report.js';
+import { drillJunit, drillReport, drillResult } from '../../src/drill/report.js';
 import { drillChecks, listFaults, repairText, unusableBecause } from '../../src/drill/drill.js';
 import { loadCatalogue } from '../../src/faults/catalogue.js';
 import type { CheckResult } from '../../src/checks/types.js';
@@ -60,6 +60,33 @@ describe('the drill record', () => {
     expect(report).toContain('repaired: 2026-11-26T12:08:30Z, in 7m30s');
     expect(report).toContain('the lab restored from its snapshot');
     expect(report).toMatch(/2026-11-26T12:03:00Z \(2m in\): 1 failing \(rabbitmq\.user@db-node\); 0 of 1 fault repaired/);
+  });
+
+  test('stopped, a result for machines and JUnit: a testcase a fault (failed when not repaired) and one for the deployment left as found', () => {
+    const dir = tempDir('drill-res-');
+    const salt = 'a1b2c3';
+    const r = record(dir, {
+      salt,
+      faults: [
+        { key: faultKey(salt, 'rabbitmq-stopped'), hints: 2, repairedAt: '2026-11-26T12:05:00Z' },
+        { key: faultKey(salt, 'nova-api-stopped'), hints: 0, revealedAt: '2026-11-26T12:06:00Z' },
+      ],
+      status: 'stopped',
+      stoppedAt: '2026-11-26T12:09:00Z',
+      stoppedBy: 'catalogue',
+      differences: ['api-node: nova-api.service no longer runs'],
+    });
+    const res = drillResult(r, [fault('rabbitmq-stopped'), fault('nova-api-stopped')]);
+    expect(res.faults.map((f) => [f.id, f.hintsUsed, f.revealed, f.repairedInSeconds])).toEqual([
+      ['rabbitmq-stopped', 2, false, 240],
+      ['nova-api-stopped', 0, true, undefined],
+    ]);
+    expect(res.repairedInSeconds).toBeUndefined();
+    const xml = drillJunit(res);
+    expect(xml).toContain('<testsuite name="drill-20261126-120000 on the local lab &quot;lab&quot;" tests="3" failures="2"');
+    expect(xml).toMatch(/<testcase classname="drill.rabbitmq" name="rabbitmq-stopped \(rabbitmq, \w+\)" time="240"><system-out>repaired; hints used 2 of \d+<\/system-out>/);
+    expect(xml).toMatch(/name="nova-api-stopped \(nova, \w+\)" time="0"><failure type="not-repaired" message="not repaired: /);
+    expect(xml).toContain('<failure type="not-as-found" message="1 differences from before the drill">api-node: nova-api.service no longer runs</failure>');
   });
 
   test('one active drill per target, found by its inventory; stopping forgets it (the folder stays)', () => {

@@ -112,9 +112,14 @@ gate.describe('stackcheck drill on a real deployment', () => {
     expect(fixed.code, fixed.stdout).toBe(0);
     expect(fixed.stdout).toMatch(/✔ repaired: every check the drill broke passes again, (\d+m)?\d+s after the fault showed/);
 
+    // Something the student left behind that the catalogue's repair does not undo: drill stop compares the
+    // deployment with its fingerprint from before the drill, names the difference and exits 1.
+    await chk.sh("echo '# a student was here' > /etc/mysql/conf.d/zz-student.cnf");
     const stop = await drill(['stop', '--inventory', inventory, ...ONLY]);
-    expect(stop.code, stop.stderr).toBe(0);
+    await chk.sh('rm -f /etc/mysql/conf.d/zz-student.cnf');
+    expect(stop.code, stop.stderr).toBe(1);
     expect(stop.stdout).toContain("the catalogue's repair was applied");
+    expect(stop.stdout).toContain('The deployment is NOT as it was before the drill (1 difference):\n  db-node/auth-node: /etc/mysql/conf.d/zz-student.cnf was added\n');
     expect(stop.stdout).toMatch(/mariadb-localhost-only: MariaDB listens on localhost only .* — repaired/);
     expect(stop.stdout).toContain('hints used: 1');
     const [folder] = readdirSync(reports);
@@ -122,6 +127,14 @@ gate.describe('stackcheck drill on a real deployment', () => {
     expect(report).toContain('**mariadb-localhost-only** (mysql, easy)');
     expect(report).toMatch(/Hints used: 1 of 3; repaired at /);
     expect(report).toMatch(/: [1-9]\d* failing \(.*mysql\.reachable@/);
+    expect(report).toContain('- left as found: no: db-node/auth-node: /etc/mysql/conf.d/zz-student.cnf was added');
+    // For a gradebook or a CI: the fault repaired (a passing testcase, the time to repair), the deployment not as found.
+    const junit = readFileSync(join(reports, folder!, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase classname="drill.mysql" name="mariadb-localhost-only \(mysql, easy\)" time="\d+"><system-out>repaired; hints used 1 of 3/);
+    expect(junit).toContain('<testcase classname="drill" name="deployment left as found" time="0"><failure type="not-as-found"');
+    const result = JSON.parse(readFileSync(join(reports, folder!, 'result.json'), 'utf8')) as { faults: { id: string; hintsUsed: number }[]; repairedInSeconds?: number };
+    expect(result.faults).toMatchObject([{ id: 'mariadb-localhost-only', hintsUsed: 1 }]);
+    expect(result.repairedInSeconds).toBeGreaterThan(0);
     const record = readFileSync(join(reports, folder!, 'drill.json'), 'utf8');
     for (const s of secrets) expect(report + record + start.stdout + stop.stdout, 'a password in the drill output').not.toContain(s);
     // The catalogue's repair put the file back as it was, and the drill is over.
@@ -147,6 +160,7 @@ gate.describe('stackcheck drill on a real deployment', () => {
     const stop = await drill(['stop', '--lab', 'chk', '--inventory', inventory, ...ONLY]);
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toContain('the lab is back to its snapshot');
+    expect(stop.stdout).toMatch(/The deployment is as it was before the drill \(1 hosts: [1-9]\d* files, [1-9]\d* running services, [1-9]\d* database and [1-9]\d* RabbitMQ entries compared\)/);
     expect(stop.stdout).toContain('not repaired');
     let restored = '';
     for (let i = 0; i < 30 && restored !== '.*'; i++) {

@@ -29,6 +29,15 @@ describe('the shipped catalogue', () => {
     expect(fillVariables(inventory, "set '{{ COMPUTE_HOST }}' {{DB_NODE_IP}}")).toBe("set 'compute-1' 10.99.0.11");
   });
 
+  test('a repair that reads what the injection saved does nothing when it is gone (drill stop repairs again after the student)', () => {
+    for (const f of catalogue.faults) {
+      for (const a of f.repair) {
+        const saved = [...new Set([...a.run.matchAll(/\/root\/\.stackcheck-fault\/[\w.-]+/g)].map((m) => m[0]))];
+        for (const file of saved) expect(a.run.trimStart().startsWith(`[ -e ${file} ] || exit 0`), `${f.id}: ${a.run}`).toBe(true);
+      }
+    }
+  });
+
   test('the places resolve on seven real machines too (the example inventory)', () => {
     const file = 'inventories/example-seven-vms.yaml';
     // (its secrets file is the user's to write: the places do not need it)

@@ -1,10 +1,14 @@
-// The fault catalogue (faults/catalogue.yaml) on the deployment the tutorial built: each fault injected for real;
-// once its checks show it (missed heartbeats take a minute or two), every read-only check runs and exactly the
-// checks it names fail, with the messages it names (those it says may spread aside), and its functional checks fail
-// too; then it is repaired and what it touched passes again. The next fault's full run, and the last test, prove the
-// rest of the deployment healthy.
+// The fault catalogue (faults/catalogue.yaml) on the deployment the tutorial built, each fault as a troubleshooting
+// drill (src/drill): `drill start` takes the deployment's fingerprint and injects it for real; once its checks show it
+// (missed heartbeats take a minute or two), `drill check` runs every read-only check and exactly the checks it names
+// fail, with the messages it names (those it says may spread aside), and its functional checks fail too; `drill
+// reveal` names it and its repair, which is then followed (the catalogue's own); `drill check` finds it repaired;
+// `drill stop` (the catalogue's repair once more: it must be harmless) finds the deployment as it was, compared with
+// the fingerprint taken at the start. The next fault's full run, and the last test, prove the rest healthy.
+// A fault that no read-only check shows (only a functional one) cannot be a drill: it is injected directly.
 // Target: the inventory in $STACKCHECK_TEST_INVENTORY, else the lab's (after `stackcheck run tutorial`).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { join } from 'node:path';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { runChecks } from '../../../src/checks/run.js';
 import type { CheckResult } from '../../../src/checks/types.js';
@@ -14,6 +18,8 @@ import { loadCatalogue, type Fault, type FaultExpectation } from '../../../src/f
 import { expectationCovers, expectationMismatch, faultApplies, injectFault, placeRole, repairFault } from '../../../src/faults/inject.js';
 import { remoteCommand } from '../../../src/ssh/exec.js';
 import { notPassed } from '../../helpers/results.js';
+import { checkDrill, revealDrill, startDrill, stopDrill, type DrillCommonOptions } from '../../../src/drill/drill.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const catalogue = loadCatalogue();
 let inventory: Inventory;
@@ -57,37 +63,91 @@ async function until(only: string[], done: (r: CheckResult[]) => boolean, second
   }
 }
 
-describe('the fault catalogue on the deployment the tutorial built', () => {
+// The drills' target: the test inventory (a cloud of the tester's own), or the local lab without snapshots (each
+// fault's repair is proven instead); their records and reports in a folder of this run.
+const work = tempDir('faults-drill-');
+const drillOpts = (): DrillCommonOptions & { reports: string } => ({
+  ...(process.env.STACKCHECK_TEST_INVENTORY ? { inventory: process.env.STACKCHECK_TEST_INVENTORY } : {}),
+  env: { ...process.env, STACKCHECK_STATE_DIR: join(work, 'state') },
+  reports: join(work, 'reports'),
+  progress: (line) => process.stdout.write(`  drill: ${line}\n`),
+});
+
+// What a student reads, in the test's output (the catalogue's messages are taken from there).
+function show(fault: Fault, results: CheckResult[]): void {
+  for (const r of results.filter((x) => x.status !== 'passed' && x.status !== 'skipped')) process.stdout.write(`${fault.id}: ${r.id}@${r.host} ${r.status}: ${r.message}\n`);
+}
+
+describe('the fault catalogue on the deployment the tutorial built, each fault a drill', () => {
   for (const fault of catalogue.faults) {
     test(`${fault.id}: ${fault.title}`, async (ctx) => {
       const target = { inventory, pool };
       if (!(await faultApplies(fault, target))) ctx.skip(`not this deployment's variant (${fault.when?.run ?? ''})`);
       const named = [...new Set(fault.fails.map((e) => e.check))];
       const touched = [...new Set([...named, ...fault.may])];
+      const asDrill = named.length > 0;
+      const opts = drillOpts();
+      let drilling = false;
       let healed: CheckResult[] | undefined;
+      let repairedAsDrill = false;
+      let differencesAfter: string[] | undefined;
       try {
-        // (inside the try: an injection that fails half-way is repaired too)
-        await injectFault(fault, target);
-        // The named checks until the fault shows (missed heartbeats take a minute or two), then every read-only
-        // check once: exactly the named ones fail, as named.
-        if (named.length > 0) await until(named, (r) => differences(fault, r, fault.fails).length === 0, fault.settle);
-        const shown = await runChecks({ inventory, only: ['read-only'] });
-        // What a student would read, in the test's output (the catalogue's messages are taken from there).
-        for (const r of shown.filter((x) => x.status !== 'passed' && x.status !== 'skipped')) process.stdout.write(`${fault.id}: ${r.id}@${r.host} ${r.status}: ${r.message}\n`);
-        expect(differences(fault, shown, fault.fails)).toEqual([]);
+        if (asDrill) {
+          const started = await startDrill({ ...opts, faults: [fault.id], snapshot: false, iOwnThisCloud: true });
+          drilling = true;
+          expect(started.symptoms).toEqual([fault.symptom]);
+          expect(started.shown, 'the fault showed in its checks before drill start returned').toBe(true);
+          // Every read-only check, as `drill check` runs them: exactly the named ones fail, as named.
+          const c = await checkDrill(opts);
+          show(fault, c.results);
+          expect(differences(fault, c.results, fault.fails)).toEqual([]);
+          expect(c.verdict.repaired).toBe(false);
+          expect(c.verdict.faults[0]?.failing.length).toBeGreaterThan(0);
+          expect(JSON.stringify(c.results)).not.toMatch(/stackcheck-fault-/);
+        } else {
+          // (inside the try: an injection that fails half-way is repaired too)
+          await injectFault(fault, target);
+        }
         if (fault.functional.length > 0) {
           const f = await runChecks({ inventory, only: fault.functional.map((e) => e.check), functional: true });
-          for (const r of f.filter((x) => x.status !== 'passed')) process.stdout.write(`${fault.id}: ${r.id}@${r.host} ${r.status}: ${r.message}\n`);
+          show(fault, f);
           expect(differences(fault, f, fault.functional)).toEqual([]);
+          // The sabotage's own values (a password it set) never show in what the checks say.
+          expect(JSON.stringify(f)).not.toMatch(/stackcheck-fault-/);
         }
-        // The sabotage's own values (a password it set) never show in what the checks say.
-        expect(JSON.stringify(shown)).not.toMatch(/stackcheck-fault-/);
       } finally {
-        await repairFault(fault, target);
-        // Repaired: what it broke, and what it may have spread to, passes again — waited for also when an assertion
-        // above failed, so that the next fault starts from a healthy deployment. (The next fault's full run, and the
-        // last test, check everything else.)
+        if (drilling) {
+          // The student asks for the answer and follows the catalogue's repair that `drill reveal` names.
+          const revealed = await revealDrill(opts);
+          expect(revealed.faults.map((f) => f.id)).toEqual([fault.id]);
+          await repairFault(fault, target);
+          // `drill check` until it finds the fault repaired (a heartbeat takes a minute to come back) — also when
+          // an assertion above failed, so that the next fault starts from a healthy deployment.
+          const deadline = Date.now() + (fault.settle + 180) * 1000;
+          for (;;) {
+            const c = await checkDrill(opts);
+            if (c.verdict.repaired) {
+              repairedAsDrill = true;
+              break;
+            }
+            if (Date.now() > deadline) {
+              show(fault, c.results);
+              break;
+            }
+            await sleep(5_000);
+          }
+          const stopped = await stopDrill(opts);
+          differencesAfter = stopped.record.differences;
+        } else {
+          await repairFault(fault, target);
+        }
+        // What it broke, and what it may have spread to, passes again. (The next fault's full run, and the last
+        // test, check everything else.)
         healed = await until(touched, (r) => Object.keys(notPassed(r)).length === 0, fault.settle + 180);
+      }
+      if (asDrill) {
+        expect(repairedAsDrill, 'drill check found the fault repaired after the catalogue\'s repair').toBe(true);
+        expect(differencesAfter, 'after drill stop, the deployment is as its fingerprint from before the drill').toEqual([]);
       }
       expect(notPassed(healed ?? []), 'the deployment is healthy again after the repair').toEqual({});
     });
