@@ -19,7 +19,7 @@ const times: Record<string, number> = {};
 function grade(name: string, roster: string): Promise<void> {
   return new Promise((done, fail) => {
     const started = Date.now();
-    const p = spawn(process.execPath, [CLI, 'grade', '--roster', roster, '--tutorial', 'tutorial-lab', '--out', join(dir, name)], { cwd: ROOT, stdio: 'ignore' });
+    const p = spawn(process.execPath, [CLI, 'grade', '--roster', roster, '--tutorial', 'tutorial', '--out', join(dir, name)], { cwd: ROOT, stdio: 'ignore' });
     let peak = 0;
     const watch = setInterval(() => {
       try {

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { audit } from '../engine/audit.js';
 import { EventBus, type RunEvent } from '../log.js';
 import { terminalReporter } from '../report/terminal.js';
+import { withVariantOption } from './variant-option.js';
 
 interface AuditCommandOptions {
+  variant?: string[];
   inventory?: string;
   secrets?: string;
   osCloud?: string;
@@ -19,8 +21,7 @@ interface AuditCommandOptions {
 const SHOWN: ReadonlySet<RunEvent['kind']> = new Set(['checks-start', 'check-result', 'checks-end', 'info', 'warn']);
 
 export function registerAudit(program: Command): void {
-  program
-    .command('audit')
+  withVariantOption(program.command('audit'))
     .description('audit a deployment: every check of every stage of the tutorial, no install steps (read-only unless --functional)')
     .argument('[tutorial]', "what the deployment was built from (default: the lab's deployed tutorial, else tutorial/)")
     .option('-i, --inventory <file>', 'inventory: every check (default: API credentials when given, else the local lab)')
@@ -53,6 +54,7 @@ export function registerAudit(program: Command): void {
           ...(opts.osCloud ? { osCloud: opts.osCloud } : {}),
           ...(opts.openrc ? { openrc: opts.openrc } : {}),
           ...(opts.functional ? { functional: true } : {}),
+          ...(opts.variant ? { variants: opts.variant } : {}),
           reports: opts.reports,
           bus,
           ...(opts.json ? { summaryOut: false as const } : {}),

@@ -8,14 +8,15 @@ import { inventoryPath, writeInventory } from '../lab/inventory.js';
 import { readDeployment, deployedInstalls, describeRecord } from '../lab/deployment.js';
 import { readState } from '../lab/state.js';
 import { INSTALL_KEYS, INSTALL_KEY_TITLES } from '../checks/expect.js';
-import { parseTutorial } from '../runner/parse.js';
-import { installedAfter, installedByAll, stageScope, validateStageDeclarations } from '../checks/declared.js';
+import { installedAfter, installedByAll, stageScope } from '../checks/declared.js';
 import { CHECKS, selectChecks } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
 import { formatResult, summaryLine } from '../report/check-lines.js';
 import { allureVitestConfig } from '../report/allure-checks.js';
 import { redactorFor } from '../checks/secrets.js';
+import { withVariantOption } from './variant-option.js';
+import { readTutorialFor } from '../engine/tutorial.js';
 
 export interface CheckCommandOptions {
   inventory?: string;
@@ -24,6 +25,8 @@ export interface CheckCommandOptions {
   functional?: boolean;
   stage?: string;
   tutorial?: string;
+  /** `NAME=VALUE`: the tutorial's alternatives the deployment took (before the inventory's `variants:`). */
+  variant?: string[];
   reports?: string;
   json?: boolean;
   list?: boolean;
@@ -81,7 +84,7 @@ interface CheckTarget {
 }
 
 // --inventory, else the local lab's (with what its record says is deployed); --tutorial/--stage narrow expectations.
-export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 'stage' | 'tutorial'>): Promise<CheckTarget> {
+export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 'secrets' | 'stage' | 'tutorial' | 'variant'>): Promise<CheckTarget> {
   const labName = process.env.STACKCHECK_LAB ?? 'lab';
   const onLab = opts.inventory === undefined;
   const record = onLab ? readDeployment(labName).deployment : undefined;
@@ -103,8 +106,7 @@ export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 
     throw new StackcheckError('E_ARGS', `--stage ${opts.stage}: which tutorial? pass --tutorial DIR (stage ids are the tutorial's)`);
   }
   if (tutorialPath && (opts.tutorial || opts.stage)) {
-    const tutorial = await parseTutorial(tutorialPath);
-    validateStageDeclarations(tutorial);
+    const tutorial = await readTutorialFor(tutorialPath, await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {}), opts.variant);
     const ids = tutorial.stages.map((s) => s.id);
     if (opts.stage && !ids.includes(opts.stage)) {
       throw new StackcheckError('E_ARGS', `--stage ${opts.stage}: no such stage in ${tutorialPath}`, { hint: `stages are: ${ids.join(', ')}` });
@@ -132,8 +134,7 @@ export async function checkTarget(opts: Pick<CheckCommandOptions, 'inventory' | 
 }
 
 export function registerCheck(program: Command): void {
-  program
-    .command('check')
+  withVariantOption(program.command('check'))
     .description('run the conformance checks against a deployment (read-only unless --functional)')
     .option('-i, --inventory <file>', 'inventory: which machine plays each role, and the variables (default: the local lab)')
     .option('--secrets <file>', 'secrets file (passwords) merged into the inventory variables')

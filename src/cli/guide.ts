@@ -1,12 +1,12 @@
 // `stackcheck guide`: the command line of the guide (src/guide/guide.ts): arguments only.
 import type { Command } from 'commander';
 import { runGuide, type GuideOptions } from '../guide/guide.js';
+import { withVariantOption } from './variant-option.js';
 
-type GuideCommandOptions = Pick<GuideOptions, 'inventory' | 'secrets' | 'from' | 'restart' | 'manual' | 'reports' | 'acceptNewHostKeys' | 'color'>;
+type GuideCommandOptions = Pick<GuideOptions, 'inventory' | 'secrets' | 'from' | 'restart' | 'manual' | 'reports' | 'acceptNewHostKeys' | 'color'> & { variant?: string[] };
 
 export function registerGuide(program: Command): void {
-  program
-    .command('guide')
+  withVariantOption(program.command('guide'))
     .description('Go through a tutorial step by step: run each step or type it yourself, and after each stage see what is right and what to fix')
     .argument('<tutorial>', 'tutorial Markdown file or folder')
     .option('-i, --inventory <file>', 'inventory YAML (default: the local lab, as `run`)')
@@ -18,8 +18,8 @@ export function registerGuide(program: Command): void {
     .option('--reports <dir>', 'where run folders go', 'reports')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .action(async (tutorial: string, options: GuideCommandOptions) => {
-      const opts = { ...options };
+      const { variant, ...opts } = options;
       if (opts.color !== false) delete opts.color;
-      process.exitCode = await runGuide({ ...opts, tutorial });
+      process.exitCode = await runGuide({ ...opts, tutorial, ...(variant ? { variants: variant } : {}) });
     });
 }

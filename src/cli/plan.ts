@@ -9,7 +9,9 @@ import { formatDuration } from '../duration.js';
 import { parseTutorial } from '../runner/parse.js';
 import { validateStageDeclarations } from '../checks/declared.js';
 import { findVariables, resolvePlan } from '../runner/plan.js';
-import type { Step, Tutorial } from '../runner/types.js';
+import type { Step, Tutorial, VariantChoice } from '../runner/types.js';
+import { describeVariants, selectVariants, variantChoices } from '../runner/variants.js';
+import { withVariantOption } from './variant-option.js';
 
 /** One step as `plan --json` prints it. */
 export interface PlanJsonStep {
@@ -24,20 +26,23 @@ export interface PlanJsonStep {
 
 /** The document `plan --json` prints. */
 export interface PlanJson {
-  stages: Array<{ id: string; title: string; installs: string[]; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
+  /** The alternative taken of each of the tutorial's choices, and why. */
+  variants?: VariantChoice[];
+  stages: Array<{ id: string; title: string; variant?: string; installs: string[]; checks: string[]; after?: string[]; steps: PlanJsonStep[] }>;
 }
 
 export interface PlanOptions {
   inventory?: string;
   secrets?: string;
   json?: boolean;
+  /** `NAME=VALUE`: the tutorial's alternatives to take (before the inventory's `variants:`). */
+  variant?: string[];
   /** Check the document alone: no inventory, no lab defaults, variables not checked. */
   parseOnly?: boolean;
 }
 
 export function registerPlan(program: Command): void {
-  program
-    .command('plan')
+  withVariantOption(program.command('plan'))
     .description('Parse and validate a tutorial (and inventory); print its stages, checks and steps; run nothing')
     .argument('<tutorial>', 'a Markdown file, or a folder of .md files read in name order')
     .option('-i, --inventory <file>', 'inventory YAML: fill {{ VARIABLES }} and check every role has a host')
@@ -52,23 +57,29 @@ export function registerPlan(program: Command): void {
 
 // Builds the command's output; with an inventory, secret variables stay `{{ NAME }}` so no secret is printed.
 export async function planCommand(tutorialPath: string, opts: PlanOptions): Promise<string> {
-  const tutorial = await parseTutorial(tutorialPath);
-  validateStageDeclarations(tutorial);
-  for (const w of tutorial.warnings ?? []) process.stderr.write(`stackcheck: warning: ${w.loc.file}:${w.loc.line}: ${w.message}\n`);
+  const parsed = await parseTutorial(tutorialPath);
+  for (const w of parsed.warnings ?? []) process.stderr.write(`stackcheck: warning: ${w.loc.file}:${w.loc.line}: ${w.message}\n`);
   const isFolder = (await stat(tutorialPath)).isDirectory();
-  let shown = tutorial;
+  let tutorial: Tutorial;
   let inventory: Inventory | undefined;
   if (opts.inventory && opts.parseOnly) throw new StackcheckError('E_ARGS', 'use either --inventory or --parse-only, not both');
   if (opts.inventory) {
     inventory = await loadInventory(opts.inventory, opts.secrets ? { secretsFile: opts.secrets } : {});
+    tutorial = selectVariants(parsed, variantChoices(inventory, opts.variant));
+    validateStageDeclarations(tutorial);
     resolvePlan(tutorial, inventory); // validates with the real values
-    shown = resolvePlan(tutorial, maskSecrets(inventory)).tutorial;
-  } else if (!opts.parseOnly) {
+  } else if (opts.parseOnly) {
+    // The document alone: every alternative is shown (each stage with its variant), unless --variant chooses.
+    tutorial = opts.variant?.length ? selectVariants(parsed, variantChoices(undefined, opts.variant)) : parsed;
+    validateStageDeclarations(tutorial);
+  } else {
     // As `run` without --inventory would: the local lab's roles and `<tutorial>/vars/lab.yaml`. An undefined
     // variable or a role the lab lacks fails here exactly as it would fail the run (nothing is touched).
     const { labInventoryFor } = await import('../lab/inventory.js');
     const lab = labInventoryFor(tutorialPath);
     try {
+      tutorial = selectVariants(parsed, variantChoices(lab.inventory, opts.variant));
+      validateStageDeclarations(tutorial);
       resolvePlan(tutorial, lab.inventory);
     } catch (err) {
       if (err instanceof StackcheckError) {
@@ -78,6 +89,7 @@ export async function planCommand(tutorialPath: string, opts: PlanOptions): Prom
       throw err;
     }
   }
+  const shown = inventory ? resolvePlan(tutorial, maskSecrets(inventory)).tutorial : tutorial;
   return opts.json ? `${JSON.stringify(toJson(shown, isFolder), null, 2)}\n` : toText(shown, tutorial, isFolder, inventory);
 }
 
@@ -91,9 +103,11 @@ function maskSecrets(inventory: Inventory): Inventory {
 /** The `--json` document: stages with their checks and steps (`file` on steps when the tutorial is a folder). */
 export function toJson(tutorial: Tutorial, withFile: boolean): PlanJson {
   return {
+    ...(tutorial.variants ? { variants: tutorial.variants } : {}),
     stages: tutorial.stages.map((stage) => ({
       id: stage.id,
       title: stage.title,
+      ...(stage.variant ? { variant: `${stage.variant.name}=${stage.variant.value}` } : {}),
       installs: stage.installs?.keys ?? [],
       checks: stage.checks,
       ...(stage.after ? { after: stage.after.ids } : {}),
@@ -144,6 +158,7 @@ function toText(shown: Tutorial, original: Tutorial, isFolder: boolean, inventor
     });
     out.push(`inventory ${inventory.file} (${inventory.name}): ${where.join(', ')}`);
   }
+  for (const v of describeVariants(shown.variants)) out.push(`variant: ${v}`);
   const variables = findVariables(original);
   if (variables.size > 0) {
     out.push(
@@ -153,7 +168,7 @@ function toText(shown: Tutorial, original: Tutorial, isFolder: boolean, inventor
   const width = Math.max(4, ...roles.map((r) => r.length));
   shown.stages.forEach((stage, i) => {
     out.push('');
-    out.push(`${pc.bold(`${i + 1}. ${stage.title}`)}  ${pc.dim(`[${stage.id}]`)}`);
+    out.push(`${pc.bold(`${i + 1}. ${stage.title}`)}  ${pc.dim(`[${stage.id}]`)}${stage.variant ? `  ${pc.yellow(`(variant ${stage.variant.name}=${stage.variant.value}${stage.variant.isDefault ? ', the default' : ''})`)}` : ''}`);
     if (stage.after) out.push(`   after: ${stage.after.ids.join(', ')} ${pc.dim('(may run beside other stages with run --jobs)')}`);
     if (stage.installs) out.push(`   installs: ${stage.installs.keys.join(', ')}`);
     if (stage.checks.length > 0) out.push(`   checks: ${stage.checks.join(', ')}`);

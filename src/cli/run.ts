@@ -6,9 +6,12 @@ import { EventBus } from '../log.js';
 import { terminalReporter } from '../report/terminal.js';
 import { shQuote } from '../ssh/exec.js';
 import { MAX_JOBS, executeRun, prepareRun, type RunTutorialOptions, type RunTutorialResult } from '../engine/run-tutorial.js';
+import { withVariantOption } from './variant-option.js';
 
 /** The engine's options as commander gives them (`--jobs` as typed; the bus, signal and tutorial are ours). */
 export type RunCommandOptions = Omit<RunTutorialOptions, 'tutorial' | 'bus' | 'signal' | 'summaryOut' | 'jobs'> & {
+  /** `--variant NAME=VALUE`, repeatable. */
+  variant?: string[];
   /** Stages side by side at most (`--jobs`, as typed). */
   jobs?: string;
 };
@@ -29,6 +32,7 @@ export function resumeCommandFor(tutorial: string, opts: RunCommandOptions): str
   if (opts.secrets) parts.push('--secrets', opts.secrets);
   if (opts.reports !== 'reports') parts.push('--reports', opts.reports);
   if (opts.only) parts.push('--only', opts.only);
+  for (const v of opts.variant ?? []) parts.push('--variant', v);
   if (opts.jobs && opts.jobs !== '1') parts.push('--jobs', opts.jobs);
   parts.push('--resume');
   return parts.map((p) => (/^[\w./@:=+-]+$/.test(p) ? p : shQuote(p))).join(' ');
@@ -47,7 +51,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     bus.emit({ kind: 'warn', message: 'interrupted: stopping the current step (Ctrl-C again to quit at once)' });
     abort.abort();
   };
-  const engineOpts: RunTutorialOptions = { ...opts, tutorial: tutorialPath, jobs, bus, signal: abort.signal };
+  const engineOpts: RunTutorialOptions = { ...opts, tutorial: tutorialPath, jobs, bus, signal: abort.signal, ...(opts.variant ? { variants: opts.variant } : {}) };
   try {
     const prepared = await prepareRun(engineOpts);
     const withInventory = { ...opts, inventory: prepared.inventoryFile };
@@ -70,8 +74,7 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
 
 // Register `stackcheck run`.
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  withVariantOption(program.command('run'))
     .description('Run a tutorial on the inventory\'s hosts, stage by stage, stopping at the first failing step')
     .argument('<tutorial>', 'tutorial Markdown file or folder')
     .option('-i, --inventory <file>', 'inventory YAML: which machine plays each role, and the variables')

@@ -15,7 +15,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import { parseTutorial } from '../runner/parse.js';
 import { RunDir } from '../runner/run-dir.js';
 import type { Tutorial } from '../runner/types.js';
-import { installedByAll, stageScope, validateStageDeclarations } from '../checks/declared.js';
+import { installedByAll, stageScope } from '../checks/declared.js';
+import { tutorialFor } from './tutorial.js';
 import { CHECKS, checkMeta } from '../checks/registry.js';
 import { allPassed, runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
@@ -61,6 +62,8 @@ export const API_ONLY_CHECKS: ReadonlySet<string> = new Set([
 export interface AuditOptions {
   /** The tutorial whose stages say what is installed (default: the lab's deployed one, else `tutorial/`). */
   tutorial?: string;
+  /** `NAME=VALUE`: the tutorial's alternatives the deployment took (before the inventory's `variants:`). */
+  variants?: string[];
   inventory?: string;
   secrets?: string;
   /** A cloud of clouds.yaml ($OS_CLOUD too), or an openrc file; OS_* variables when neither is given. */
@@ -108,9 +111,7 @@ async function auditTutorial(opts: AuditOptions, onLab: boolean): Promise<Tutori
   }
   path ??= 'tutorial';
   if (!existsSync(path)) throw new StackcheckError('E_ARGS', `no tutorial at ${resolve(path)}: pass the tutorial the deployment was built from (stackcheck audit TUTORIAL)`);
-  const tutorial = await parseTutorial(path);
-  validateStageDeclarations(tutorial);
-  return tutorial;
+  return parseTutorial(path);
 }
 
 /** An inventory for API credentials alone: the tutorial's roles as names (no address: nothing is contacted). */
@@ -165,9 +166,10 @@ function notChecked(id: string, why: string): CheckResult {
 export async function audit(opts: AuditOptions): Promise<AuditResult> {
   const env = opts.env ?? process.env;
   const creds = opts.inventory ? undefined : apiCredentials(opts, env);
-  const tutorial = await auditTutorial(opts, !opts.inventory && !creds);
-  const target = await auditTarget(opts, tutorial, creds);
+  const parsed = await auditTutorial(opts, !opts.inventory && !creds);
+  const target = await auditTarget(opts, parsed, creds);
   const { inventory } = target;
+  const tutorial = tutorialFor(parsed, inventory, opts.variants);
   const installed = installedByAll(tutorial);
   const wanted = CHECKS.filter((m) => opts.functional || !m.mutating).map((m) => m.id);
   const run = target.apiOnly ? wanted.filter((id) => API_ONLY_CHECKS.has(id)) : wanted;

@@ -12,7 +12,8 @@ import { resolvePlan } from '../runner/plan.js';
 import { executePlan, type RunOutcome } from '../runner/execute.js';
 import type { Tutorial } from '../runner/types.js';
 import type { FinishedReports } from '../report/run-reports.js';
-import { validateStageDeclarations } from '../checks/declared.js';
+import { tutorialFor } from './tutorial.js';
+import type { Inventory } from '../inventory/types.js';
 import { RunSession, type LabTarget, type PreparedRun } from './session.js';
 
 /** Most stages side by side: a run is bounded by the hosts' cores, not by ours. */
@@ -26,6 +27,8 @@ export interface RunTutorialOptions {
   secrets?: string;
   from?: string;
   only?: string;
+  /** `NAME=VALUE`: the tutorial's alternatives to take (before the inventory's `variants:`). */
+  variants?: string[];
   resume?: boolean;
   /** With `resume`: the run folder to continue (default: the latest of this tutorial). */
   runDir?: string;
@@ -68,20 +71,26 @@ export function checkStageArgs(tutorial: Tutorial, opts: Pick<RunTutorialOptions
 
 /** Validate the input and resolve the plan (exit-2 errors before any host is touched, the lab aside). */
 export async function prepareRun(opts: RunTutorialOptions): Promise<PreparedRun> {
-  const tutorial = await parseTutorial(opts.tutorial);
-  validateStageDeclarations(tutorial);
+  const parsed = await parseTutorial(opts.tutorial);
   if (opts.runDir && !opts.resume) throw new StackcheckError('E_ARGS', '--run-dir is for --resume (it names the run folder to continue)');
-  checkStageArgs(tutorial, opts);
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new StackcheckError('E_ARGS', `jobs ${jobs}: expected a whole number from 1 to ${MAX_JOBS}`);
-  const lab = opts.inventory || opts.dryRun ? undefined : await labInventory(opts.tutorial, tutorial, opts.bus);
+  const load = (file: string): Promise<Inventory> => loadInventory(file, opts.secrets ? { secretsFile: opts.secrets } : {});
+  const given = opts.inventory ? await load(opts.inventory) : undefined;
+  // The alternatives and the stage arguments are checked before the lab is touched (the lab's alternatives come
+  // from its vars file, as its inventory will).
+  const onLab = !opts.inventory && !opts.dryRun;
+  const early = onLab ? (await import('../lab/inventory.js')).labInventoryFor(opts.tutorial).inventory : given;
+  checkStageArgs(tutorialFor(parsed, early, opts.variants), opts);
+  const lab = onLab ? await labInventory(opts.tutorial, parsed, opts.bus) : undefined;
   const inventoryFile = opts.inventory ?? lab?.inventoryFile;
   if (!inventoryFile) {
     throw new StackcheckError('E_ARGS', 'no inventory: pass --inventory FILE (which machine plays each role)', {
       hint: 'for the local lab, generate one with `stackcheck lab inventory`, or leave out --dry-run to use the lab',
     });
   }
-  const inventory = await loadInventory(inventoryFile, opts.secrets ? { secretsFile: opts.secrets } : {});
+  const inventory = given ?? (await load(inventoryFile));
+  const tutorial = tutorialFor(parsed, inventory, opts.variants);
   return { tutorial, plan: resolvePlan(tutorial, inventory), inventoryFile, ...(lab ? { lab } : {}) };
 }
 

@@ -11,7 +11,9 @@ import { recordGraded } from './ledger.js';
 import type { Inventory } from '../inventory/types.js';
 import { fillVariables } from '../runner/plan.js';
 import { parseTutorial } from '../runner/parse.js';
-import { installedByAll, stageScope, validateStageDeclarations } from '../checks/declared.js';
+import { installedByAll, stageScope } from '../checks/declared.js';
+import { tutorialFor } from '../engine/tutorial.js';
+import type { Tutorial } from '../runner/types.js';
 import { runChecks } from '../checks/run.js';
 import type { CheckResult } from '../checks/types.js';
 import { checkMeta } from '../checks/registry.js';
@@ -75,10 +77,12 @@ export interface Gradebook {
 interface Prepared {
   entry: RosterEntry;
   inventory: Inventory;
+  /** The tutorial with this student's alternatives taken (the row's, the inventory's, the defaults). */
+  tutorial: Tutorial;
 }
 
 // Every student's inventory, loaded and validated up front (exit 2 naming the roster row).
-async function prepareInventories(entries: RosterEntry[], template: string | undefined): Promise<Prepared[]> {
+async function prepareInventories(entries: RosterEntry[], template: string | undefined, parsed: Tutorial): Promise<Prepared[]> {
   const templateText = template ? readTemplate(template) : undefined;
   const out: Prepared[] = [];
   for (const entry of entries) {
@@ -93,7 +97,7 @@ async function prepareInventories(entries: RosterEntry[], template: string | und
         if (left) throw new StackcheckError('E_ROSTER', `the template needs ${left[1]}, which the row does not give (columns/vars: ${Object.keys(values).join(', ') || 'none'})`);
         inventory = loadInventoryText(text, `${template} for ${entry.id}`, dirname(template as string), opts);
       }
-      out.push({ entry, inventory: { ...inventory, name: entry.id } });
+      out.push({ entry, inventory: { ...inventory, name: entry.id }, tutorial: tutorialFor(parsed, inventory, entry.variants, 'the row\'s variant') });
     } catch (err) {
       if (err instanceof StackcheckError) throw new StackcheckError('E_ROSTER', `${entry.where}: ${err.message}`, { ...(err.hint ? { hint: err.hint } : {}), cause: err });
       throw err;
@@ -139,20 +143,18 @@ export async function grade(opts: GradeOptions): Promise<Gradebook> {
   const roster = loadRoster(opts.roster, opts.template ? { template: opts.template } : {});
   const rubric: Rubric = opts.rubric ? loadRubric(opts.rubric) : defaultRubric();
   const tutorial = await parseTutorial(opts.tutorial);
-  validateStageDeclarations(tutorial);
   const concurrency = opts.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new StackcheckError('E_ARGS', `--concurrency ${concurrency}: expected a whole number from 1 to 64`);
   const entries = opts.shard ? shardOf(roster.entries, opts.shard.index, opts.shard.count) : roster.entries;
-  const prepared = await prepareInventories(entries, roster.template);
+  const prepared = await prepareInventories(entries, roster.template, tutorial);
   recordGraded(opts.roster, [...new Set(prepared.flatMap((p) => Object.values(p.inventory.hosts).map((h) => h.address)))], opts.env);
-  const installed = installedByAll(tutorial);
-  const scope = { ...(tutorial.title ? { tutorial: tutorial.title } : {}), stages: stageScope(tutorial) };
+
   const only = Object.keys(rubric.points);
   const limit = pLimit(concurrency);
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
 
   const students = await Promise.all(
-    prepared.map(({ entry, inventory }) =>
+    prepared.map(({ entry, inventory, tutorial: mine }) =>
       limit(async (): Promise<StudentGrade> => {
         const started = Date.now();
         let results: CheckResult[] = [];
@@ -164,6 +166,8 @@ export async function grade(opts: GradeOptions): Promise<Gradebook> {
         const timer = setTimeout(() => abort.abort(), timeoutMs);
         timer.unref();
         try {
+          const installed = installedByAll(mine);
+          const scope = { ...(mine.title ? { tutorial: mine.title } : {}), stages: stageScope(mine) };
           const r = await timeout(runChecks({ inventory, only, functional: false, installed, reportScope: scope, signal: abort.signal }), timeoutMs + 60_000);
           if (r !== 'timeout') results = r;
           if (abort.signal.aborted || r === 'timeout') {

@@ -20,6 +20,8 @@ export interface RosterEntry {
   values?: Record<string, string>;
   /** A secrets file (absolute) merged into the inventory. */
   secrets?: string;
+  /** The tutorial's alternatives this student's deployment took (`storage=ceph`), before the inventory's. */
+  variants?: string[];
 }
 
 export interface Roster {
@@ -30,7 +32,10 @@ export interface Roster {
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const RESERVED = new Set(['id', 'name', 'inventory', 'secrets']);
+const RESERVED = new Set(['id', 'name', 'inventory', 'secrets', 'variant']);
+
+// `storage=ceph net=vxlan` (spaces, commas or semicolons between): the row's variant choices.
+const variantsOf = (text: string | undefined): string[] => (text ?? '').split(/[\s,;]+/).filter(Boolean);
 
 const yamlSchema = z
   .object({
@@ -42,6 +47,7 @@ const yamlSchema = z
           name: z.string().min(1),
           inventory: z.string().min(1).optional(),
           secrets: z.string().min(1).optional(),
+          variant: z.string().min(1).optional(),
           vars: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
         })
         .strict(),
@@ -83,6 +89,7 @@ function fromCsv(text: string, file: string, base: string): { template?: string;
         where,
         ...(r.inventory ? { inventory: resolve(base, r.inventory) } : {}),
         ...(r.secrets ? { secrets: resolve(base, r.secrets) } : {}),
+        ...(r.variant ? { variants: variantsOf(r.variant) } : {}),
         ...(Object.keys(values).length > 0 ? { values } : {}),
       };
     }),
@@ -101,6 +108,7 @@ function fromYaml(text: string, file: string, base: string): { template?: string
       where: `${file}:${locate(['students', i]) ?? 1} (id ${s.id})`,
       ...(s.inventory ? { inventory: resolve(base, s.inventory) } : {}),
       ...(s.secrets ? { secrets: resolve(base, s.secrets) } : {}),
+      ...(s.variant ? { variants: variantsOf(s.variant) } : {}),
       ...(s.vars ? { values: s.vars } : {}),
     })),
   };

@@ -26,6 +26,8 @@ export interface GuideOptions {
   secrets?: string;
   /** Start at this stage (progress kept). */
   from?: string;
+  /** `NAME=VALUE`: the tutorial's alternatives to take. */
+  variants?: string[];
   /** Start a new session instead of continuing the latest. */
   restart?: boolean;
   /** Never run anything: the student types every step, the checks decide. */
@@ -65,7 +67,7 @@ export async function runGuide(opts: GuideOptions): Promise<number> {
   bus.on((e) => e.kind === 'info' && write(c.dim(`${e.message}\n`)));
   const offTerminal = terminalReporter(screen, { out: output, color });
 
-  const prepared = await prepareRun({ tutorial: opts.tutorial, reports: opts.reports, bus, ...(opts.inventory ? { inventory: opts.inventory } : {}), ...(opts.secrets ? { secrets: opts.secrets } : {}), ...(opts.from ? { from: opts.from } : {}) });
+  const prepared = await prepareRun({ tutorial: opts.tutorial, reports: opts.reports, bus, ...(opts.inventory ? { inventory: opts.inventory } : {}), ...(opts.secrets ? { secrets: opts.secrets } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.variants ? { variants: opts.variants } : {}) });
   const session = await RunSession.open(prepared, {
     reports: opts.reports,
     bus,

@@ -55,6 +55,7 @@ const inventorySchema = z.strictObject({
   ssh: sshSchema.optional(),
   hosts: z.record(z.string(), hostSchema),
   vars: z.record(z.string(), scalar).optional(),
+  variants: z.record(z.string(), z.string()).optional(),
   secret: z.array(z.string()).optional(),
   secrets_file: z.string().min(1).optional(),
 });
@@ -276,6 +277,10 @@ function build(
     if (!VAR_NAME.test(name)) problems.add(['vars'], `"${name}" is not a variable name: use letters, digits and _ (e.g. DB_HOST)`, name);
     vars[name] = String(value);
   }
+  for (const [name, value] of Object.entries(data.variants ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) problems.add(['variants'], `"${name}" is not a variant name: letters, digits, _ and - (e.g. storage)`, name);
+    else if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) problems.add(['variants', name], `"${value}" is not a variant value: letters, digits, _, . and - (e.g. ceph)`);
+  }
   const listed = data.secret ?? [];
   listed.forEach((name, i) => {
     if (!VAR_NAME.test(name)) problems.add(['secret', i], `"${name}" is not a variable name`);
@@ -307,6 +312,7 @@ function build(
     name: data.name ?? basename(file, extname(file)),
     hosts,
     vars,
+    ...(data.variants && Object.keys(data.variants).length ? { variants: data.variants } : {}),
     secretNames: [...secretNames].sort(),
     knownHosts: resolvePath(ssh.known_hosts ?? '~/.ssh/known_hosts', baseDir),
     acceptNewHostKeys: ssh.accept_new_host_keys ?? false,

@@ -25,6 +25,8 @@ export interface Inventory {
   hosts: Record<string, HostSpec>;
   /** Variables for `{{ NAME }}` (vars, then the secrets file, then `STACKCHECK_VAR_<NAME>` environment). */
   vars: Record<string, string>;
+  /** The tutorial's alternatives this deployment takes (`variants: { storage: ceph }`). */
+  variants?: Record<string, string>;
   /** Names of variables whose values are secret (from the secrets file, or listed in `secret:`). */
   secretNames: string[];
   /** known_hosts file used to verify host keys. */

@@ -46,6 +46,17 @@ export function readSecretNames(file: string): string[] {
   return list as string[];
 }
 
+// The `variants:` of an extra vars file (the tutorial's alternatives a lab takes: `storage: ceph`), if it has them.
+export function readVarsVariants(file: string): Record<string, string> {
+  const data: unknown = parseYaml(readFileSync(file, 'utf8'));
+  const v = data && typeof data === 'object' && 'variants' in data ? (data as { variants: unknown }).variants : undefined;
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    throw new StackcheckError('E_ARGS', `--vars ${file}: variants: expected a mapping of NAME: VALUE (e.g. storage: ceph)`);
+  }
+  return v as Record<string, string>;
+}
+
 // Read an extra vars file (a YAML mapping of names to scalars) to merge into the inventory's vars.
 export function readVarsFile(file: string): Record<string, string> {
   let data: unknown;
@@ -68,12 +79,12 @@ export function readVarsFile(file: string): Record<string, string> {
 }
 
 // The inventory document for the lab (hosts that exist, the addresses of every role as vars).
-export async function inventoryYaml(spec: LabSpec, inventoryFile: string, extraVars: Record<string, string> = {}, secretNames: string[] = []): Promise<string> {
-  return inventoryYamlFor(spec, await createdHosts(spec), inventoryFile, extraVars, secretNames);
+export async function inventoryYaml(spec: LabSpec, inventoryFile: string, extraVars: Record<string, string> = {}, secretNames: string[] = [], variants: Record<string, string> = {}): Promise<string> {
+  return inventoryYamlFor(spec, await createdHosts(spec), inventoryFile, extraVars, secretNames, variants);
 }
 
 /** The same document for given hosts (e.g. every host of the spec, for `plan` before the lab exists). */
-export function inventoryYamlFor(spec: LabSpec, present: LabSpec['hosts'], inventoryFile: string, extraVars: Record<string, string> = {}, secretNames: string[] = []): string {
+export function inventoryYamlFor(spec: LabSpec, present: LabSpec['hosts'], inventoryFile: string, extraVars: Record<string, string> = {}, secretNames: string[] = [], variants: Record<string, string> = {}): string {
   const folder = dirname(resolve(inventoryFile));
   const rel = (p: string): string => {
     const r = relative(folder, p);
@@ -97,6 +108,7 @@ export function inventoryYamlFor(spec: LabSpec, present: LabSpec['hosts'], inven
     },
     hosts,
     vars,
+    ...(Object.keys(variants).length > 0 ? { variants } : {}),
     ...(secretNames.length > 0 ? { secret: secretNames } : {}),
   });
   const hostsNode = doc.get('hosts');
@@ -126,7 +138,7 @@ export async function writeInventory(spec: LabSpec, opts: { out?: string; varsFi
   const file = resolve(opts.out ?? join(labDir(spec.name), 'inventory.yaml'));
   await writeKnownHosts(spec);
   mkdirSync(dirname(file), { recursive: true });
-  const text = await inventoryYaml(spec, file, extra, opts.varsFile ? readSecretNames(opts.varsFile) : []);
+  const text = await inventoryYaml(spec, file, extra, opts.varsFile ? readSecretNames(opts.varsFile) : [], opts.varsFile ? readVarsVariants(opts.varsFile) : {});
   // Sanity: what we write must read back as YAML.
   if (parseDocument(text).errors.length > 0) throw new StackcheckError('E_INTERNAL', `generated inventory ${file} is not valid YAML`);
   // It may hold the tutorial's passwords: readable by root only.
@@ -164,7 +176,7 @@ export function labInventoryFor(tutorialPath: string, lab = process.env.STACKCHE
   const spec = readState(lab)?.spec ?? { ...defaultSpec(), name: lab };
   const varsFile = labVarsFor(tutorialPath);
   const file = tutorialInventoryPath(lab, tutorialPath);
-  const text = inventoryYamlFor(spec, spec.hosts, file, varsFile ? readVarsFile(varsFile) : {}, varsFile ? readSecretNames(varsFile) : []);
+  const text = inventoryYamlFor(spec, spec.hosts, file, varsFile ? readVarsFile(varsFile) : {}, varsFile ? readSecretNames(varsFile) : [], varsFile ? readVarsVariants(varsFile) : {});
   // Messages name the file a user edits to add a variable: the tutorial's lab vars (generated files are rewritten).
   const shownAs = varsFile ?? join(existsSync(tutorialPath) && statSync(tutorialPath).isDirectory() ? tutorialPath : dirname(tutorialPath), 'vars', 'lab.yaml');
   return { inventory: inventoryFromObject(parseYaml(text) as unknown, shownAs, dirname(file)), ...(varsFile ? { varsFile } : {}) };

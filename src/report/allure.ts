@@ -23,6 +23,8 @@ export interface AllureRunContext {
   /** Tutorial title (epic) and where it was read from. */
   tutorial: string;
   tutorialSource?: string;
+  /** The tutorial's alternatives the run took (`storage=ceph`). */
+  variants?: { name: string; value: string }[];
   inventory: Pick<Inventory, 'name' | 'hosts'>;
   /** stackcheck version. */
   version: string;
@@ -39,6 +41,7 @@ export function environmentInfo(ctx: AllureRunContext): EnvironmentInfo {
   return {
     tutorial: ctx.tutorial,
     ...(ctx.tutorialSource ? { 'tutorial.source': ctx.tutorialSource } : {}),
+    ...Object.fromEntries((ctx.variants ?? []).map((v) => [`variant.${v.name}`, v.value])),
     inventory: ctx.inventory.name,
     'target.hosts': hosts,
     'stackcheck.version': ctx.version,

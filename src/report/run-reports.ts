@@ -19,7 +19,7 @@ export interface RunReportsOptions {
   runDir: string;
   runId: string;
   redactor: Redactor;
-  tutorial: { title?: string; source: string; stages: { id: string; title: string }[] };
+  tutorial: { title?: string; source: string; stages: { id: string; title: string }[]; variants?: { name: string; value: string }[] };
   inventory: Inventory;
   /** stackcheck version (for the report's environment). */
   version: string;
@@ -65,6 +65,7 @@ export class RunReports {
       redactor: opts.redactor,
       tutorial: title,
       tutorialSource: opts.tutorial.source,
+      ...(opts.tutorial.variants ? { variants: opts.tutorial.variants } : {}),
       inventory: opts.inventory,
       version: opts.version,
       runId: opts.runId,
@@ -129,7 +130,7 @@ export function startRunReports(opts: RunReportsOptions): RunReports {
 /** The reports of a tutorial's run in a run folder (the tutorial's title, source and stages; this stackcheck's version). */
 export function startTutorialReports(
   run: { bus: EventBus; runDir: { dir: string; runId: string }; redactor: Redactor; inventory: Inventory; extraSecrets?: string[] },
-  tutorial: { title?: string; source: string; stages: readonly { id: string; title: string }[] },
+  tutorial: { title?: string; source: string; stages: readonly { id: string; title: string }[]; variants?: readonly { name: string; value: string }[] },
   version: string,
 ): RunReports {
   return startRunReports({
@@ -137,7 +138,12 @@ export function startTutorialReports(
     runDir: run.runDir.dir,
     runId: run.runDir.runId,
     redactor: run.redactor,
-    tutorial: { ...(tutorial.title ? { title: tutorial.title } : {}), source: tutorial.source, stages: tutorial.stages.map(({ id, title }) => ({ id, title })) },
+    tutorial: {
+      ...(tutorial.title ? { title: tutorial.title } : {}),
+      source: tutorial.source,
+      stages: tutorial.stages.map(({ id, title }) => ({ id, title })),
+      ...(tutorial.variants ? { variants: tutorial.variants.map(({ name, value }) => ({ name, value })) } : {}),
+    },
     inventory: run.inventory,
     version,
     ...(run.extraSecrets ? { extraSecrets: run.extraSecrets } : {}),

@@ -10,6 +10,7 @@ import type { FileStep, ShellStep, Stage, Step, Tutorial } from './types.js';
 import { SHELL_LANGS, isAnnotated, readFenceSpec } from './fence.js';
 import { parsePrompt, readTranscript, type SourceLine } from './prompt.js';
 import { rstToMarkdown } from './rst.js';
+import { variantDeclarationErrors } from './variants.js';
 
 /** File name endings read as tutorial documents when the tutorial is a folder. */
 export const TUTORIAL_EXTENSIONS = ['.md', '.markdown', '.rst'];
@@ -20,6 +21,7 @@ export type Block =
   | { kind: 'checks'; ids: string[]; line: number }
   | { kind: 'after'; ids: string[]; line: number }
   | { kind: 'installs'; keys: string[]; line: number }
+  | { kind: 'variant'; name: string; value: string; isDefault: boolean; line: number }
   | { kind: 'code'; info: string | undefined; lines: SourceLine[]; line: number };
 
 /** A step before it is numbered within its stage. */
@@ -50,6 +52,7 @@ export async function parseTutorial(path: string): Promise<Tutorial> {
     stages.push(...doc.stages);
   }
   checkAfter(stages, ctx);
+  ctx.errors.push(...variantDeclarationErrors({ stages }));
   if (ctx.errors.length > 0) throw new InputErrors(ctx.errors);
   return { source: path, ...(title !== undefined ? { title } : {}), stages, ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}) };
 }
@@ -110,7 +113,8 @@ function withoutFrontMatter(text: string): string {
 }
 
 const md = new MarkdownIt({ html: true });
-const CHECKS_COMMENT = /<!--\s*(checks?|after|installs?)\s*:([\s\S]*?)-->/g;
+const CHECKS_COMMENT = /<!--\s*(checks?|after|installs?|variants?)\s*:([\s\S]*?)-->/g;
+const VARIANT = /^([A-Za-z][A-Za-z0-9_-]*)\s*=\s*([A-Za-z0-9][A-Za-z0-9_.-]*)(\s+\(default\))?$/;
 const CHECK_ID = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 // markdown-it tokens → the blocks that matter: headings, `<!-- checks: … -->` comments, code blocks.
@@ -158,6 +162,14 @@ function checksIn(content: string, firstLine: number, file: string, ctx: ParseCo
   const blocks: Block[] = [];
   for (const m of content.matchAll(CHECKS_COMMENT)) {
     const line = firstLine + content.slice(0, m.index).split('\n').length - 1;
+    if (m[1] === 'variant' || m[1] === 'variants') {
+      const text = (m[2] ?? '').trim();
+      const v = VARIANT.exec(text);
+      if (m[1] === 'variants' || !v) {
+        ctx.errors.push(err('E_TUTORIAL', file, line, `"<!-- ${m[1]}: ${text} -->": write <!-- variant: NAME=VALUE --> (e.g. <!-- variant: storage=lvm -->, and "(default)" after the value for the one chosen when nothing chooses)`));
+      } else blocks.push({ kind: 'variant', name: v[1]!, value: v[2]!, isDefault: !!v[3], line });
+      continue;
+    }
     if (m[1] === 'check' || m[1] === 'install') {
       ctx.errors.push(err('E_TUTORIAL', file, line, `"<!-- ${m[1]}: … -->" is not recognised: write <!-- ${m[1]}s: ${(m[2] ?? '').trim()} -->`));
       continue;
@@ -226,6 +238,11 @@ function toStages(blocks: Block[], file: string, ctx: ParseContext): { title?: s
       current ??= open(implicit.title, implicit.line);
       if (current.after) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already has an after comment: list every stage it needs in one`));
       else current.after = { ids: block.ids, line: block.line };
+    } else if (block.kind === 'variant') {
+      current ??= open(implicit.title, implicit.line);
+      if (current.variant) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already belongs to variant ${current.variant.name}=${current.variant.value} (line ${current.variant.line}): a stage belongs to one variant`));
+      else if ((draftSteps.get(current) ?? []).length > 0) ctx.errors.push(err('E_TUTORIAL', file, block.line, `the variant comment of stage "${current.id}" comes after its first step: put it under the stage's heading`));
+      else current.variant = { name: block.name, value: block.value, line: block.line, ...(block.isDefault ? { isDefault: true } : {}) };
     } else if (block.kind === 'installs') {
       current ??= open(implicit.title, implicit.line);
       if (current.installs) ctx.errors.push(err('E_TUTORIAL', file, block.line, `stage "${current.id}" already has an installs comment: list everything it installs in one`));

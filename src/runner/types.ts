@@ -69,8 +69,22 @@ export interface Stage {
    * decides what the checks expect after it. Declared, never guessed from the heading's words.
    */
   installs?: { keys: string[]; line: number };
+  /**
+   * `<!-- variant: storage=ceph -->`: the stage belongs to one alternative of a choice (the inventory's `variants:`
+   * or `--variant` chooses; `(default)` marks the one taken when nothing does). Stages of an unchosen alternative are
+   * left out of the plan, with their checks.
+   */
+  variant?: { name: string; value: string; line: number; isDefault?: boolean };
   steps: Step[];
   loc: Location;
+}
+
+/** One choice between a tutorial's alternatives: `storage=ceph`, and where it came from. */
+export interface VariantChoice {
+  name: string;
+  value: string;
+  /** `--variant`, `inventory lab.yaml (variants.storage)`, `the tutorial's default (10-…md:3)`. */
+  from: string;
 }
 
 export interface Tutorial {
@@ -79,6 +93,8 @@ export interface Tutorial {
   /** The `#` heading of the first file, if any. */
   title?: string;
   stages: Stage[];
+  /** After `selectVariants`: the alternative taken of each choice, and why. */
+  variants?: VariantChoice[];
   /** Things that parse but look like mistakes (a ```sh block with no host), for `plan` to show. */
   warnings?: Array<{ loc: Location; message: string }>;
 }

@@ -1,5 +1,5 @@
 // The wiring between services, as the config checks read it: the reader (CONFIG_SCRIPT, run here by this
-// machine's python3) against the very files the tutorials write — each FileStep of tutorial/ and tutorial-lab/
+// machine's python3) against the very files the tutorial writes — each FileStep of tutorial/, both storage variants
 // merged the way `stackcheck run` merges it, filled with fixture values — passes them all, and names every
 // setting someone breaks (wrong password, wrong host or port, missing section, a metadata secret the two sides do
 // not share, the Cinder backend's user, pool, secret and keyring) without ever printing a secret. Then the run-time
@@ -26,6 +26,7 @@ import { expectedFor } from '../../src/checks/expect.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { mergeIni } from '../../src/runner/ini.js';
 import { parseTutorial } from '../../src/runner/parse.js';
+import { parseVariantArgs, selectVariants } from '../../src/runner/variants.js';
 import { fillVariables } from '../../src/runner/plan.js';
 import { newContent } from '../../src/runner/apply-file.js';
 import type { FileStep } from '../../src/runner/types.js';
@@ -89,8 +90,8 @@ function inventory(vars: Record<string, string>): Inventory {
 /** What the tutorial's file steps leave in each file of each host: `host:path` → content (merged as `run` merges). */
 type Files = Map<string, string>;
 
-async function tutorialFiles(dir: string, vars: Record<string, string>): Promise<Files> {
-  const t = await parseTutorial(dir);
+async function tutorialFiles(dir: string, vars: Record<string, string>, variants: string[] = []): Promise<Files> {
+  const t = selectVariants(await parseTutorial(dir), parseVariantArgs(variants));
   const files: Files = new Map();
   for (const step of t.stages.flatMap((s) => s.steps)) {
     if (step.kind !== 'file') continue;
@@ -98,7 +99,7 @@ async function tutorialFiles(dir: string, vars: Record<string, string>): Promise
     const key = `${f.host}:${f.path}`;
     files.set(key, newContent({ mode: f.mode, content: fillVariables(f.content, vars) }, files.get(key)));
   }
-  // The Ceph keyring is written by a shell step's here-document (stage 10 of tutorial-lab/).
+  // The Ceph keyring is written by a shell step's here-document (the storage=ceph variant of stage 10).
   for (const step of t.stages.flatMap((s) => s.steps)) {
     if (step.kind !== 'shell') continue;
     const m = /cat > (\/etc\/ceph\/ceph\.client\.cinder\.keyring) <<'KEYRING'\n([\s\S]*?)\nKEYRING/.exec(step.command);
@@ -177,12 +178,12 @@ const dropSection = (name: string) => (text: string): string => text.replace(new
 let lab: Files;
 let real: Files;
 beforeAll(async () => {
-  lab = await tutorialFiles('tutorial-lab', LAB_VARS);
+  lab = await tutorialFiles('tutorial', LAB_VARS, ['storage=ceph']);
   real = await tutorialFiles('tutorial', REAL_VARS);
 });
 
 describe('the files the tutorials write pass their checks', () => {
-  test.each(CASES)('tutorial-lab/: $service ($side) on $host', (c) => {
+  test.each(CASES)('tutorial/ on the lab (storage=ceph): $service ($side) on $host', (c) => {
     const out = check(lab, LAB_VARS, c);
     expect(out.read.length).toBeGreaterThan(0);
     expect(out.problems).toEqual([]);
@@ -307,7 +308,7 @@ describe('each rule names what is wrong, never a secret', () => {
     expect(JSON.stringify([novaSide, neutronSide, a, b])).not.toMatch(/stale-metadata-secret|inventory-metadata|fx-metadata-5e1/);
   });
 
-  test('Cinder on Ceph (tutorial-lab/): the RBD user, the cluster address, the keyring', () => {
+  test('Cinder on Ceph (tutorial/, storage=ceph): the RBD user, the cluster address, the keyring', () => {
     const vol: Case = { service: 'cinder', side: 'volume', host: 'volume-node' };
     const out = check(lab, LAB_VARS, vol, {
       '/etc/cinder/cinder.conf': setIni('[ceph]\nrbd_user = admin\nrbd_pool = images\n'),

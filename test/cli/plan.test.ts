@@ -156,13 +156,30 @@ describe('stackcheck plan: bad input exits 2 with file:line, printing nothing on
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('without --inventory, `run` uses the local lab and no variables');
     expect(r.stderr).toContain('fixtures/tutorials/prompt-style.md:29: {{ KEYSTONE_DBPASS }} is not defined');
-    // the tutorial's own lab vars define everything the lab tutorial uses
-    expect(plan('tutorial-lab').code).toBe(0);
-    // the real-machines tutorial needs a disk the lab does not have
-    const real = plan('tutorial');
+    // the tutorial's own lab vars define everything the lab variant uses, and choose it
+    const lab = plan('tutorial');
+    expect(lab.code, lab.stderr).toBe(0);
+    expect(lab.stdout).toMatch(/^variant: storage=ceph \(inventory .*tutorial\/vars\/lab\.yaml \(variants\.storage\)\)$/m);
+    expect(lab.stdout).toMatch(/Lab variant: cinder-volume with Ceph RBD on volume-node .*\(variant storage=ceph\)/);
+    expect(lab.stdout).not.toContain('cinder-volume with LVM and iSCSI');
+    // the real-machines variant needs a disk the lab does not have
+    const real = plan('tutorial', '--variant', 'storage=lvm');
     expect(real.code).toBe(2);
     expect(real.stderr).toContain('{{ CINDER_DISK }} is not defined');
     expect(real.stderr).toContain('tutorial/vars/lab.yaml');
+  });
+
+  it('the tutorial\'s variants: the document alone shows both storage stages; --variant keeps one; a wrong choice is exit 2 with file:line', () => {
+    const ids = (r: { stdout: string }): string[] => (JSON.parse(r.stdout) as PlanJson).stages.filter((s) => s.variant).map((s) => `${s.id} ${s.variant}`);
+    const both = plan('tutorial', '--parse-only', '--json');
+    expect(both.code, both.stderr).toBe(0);
+    expect(ids(both)).toEqual(['lab-variant-cinder-volume-with-ceph-rbd-on-volume-node storage=ceph', 'cinder-volume-with-lvm-and-iscsi-on-volume-node storage=lvm']);
+    const real = plan('tutorial', '--parse-only', '--json', '--variant', 'storage=lvm');
+    expect(ids(real)).toEqual(['cinder-volume-with-lvm-and-iscsi-on-volume-node storage=lvm']);
+    expect((JSON.parse(real.stdout) as PlanJson).variants).toEqual([{ name: 'storage', value: 'lvm', from: '--variant storage=lvm' }]);
+    const wrong = plan('tutorial', '--parse-only', '--variant', 'storage=nfs');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--variant storage=nfs: "nfs" is no alternative of variant "storage" of tutorial: choose one of ceph \(tutorial\/10-cinder-volume-ceph\.md:3\), lvm \(tutorial\/10-cinder-volume-lvm\.md:3\)/);
   });
 
   it('a tutorial that does not exist', () => {

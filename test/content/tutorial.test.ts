@@ -1,20 +1,21 @@
-// The shipped tutorial (tutorial/ and its lab twin tutorial-lab/) parses, names its checks, and
-// uses only variables that the lab vars and the example inventory define.
+// The shipped tutorial parses, names its checks, and uses only variables that the lab vars and the example inventory
+// define — for real machines (the default variants: LVM + iSCSI) and for the lab (its vars choose Ceph RBD), from the
+// one folder.
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseTutorial } from '../../src/runner/parse.js';
+import { selectVariants, variantChoices } from '../../src/runner/variants.js';
+import { labInventoryFor } from '../../src/lab/inventory.js';
+import type { Tutorial } from '../../src/runner/types.js';
 import { findVariables } from '../../src/runner/plan.js';
 import { installedByAll, validateStageDeclarations } from '../../src/checks/declared.js';
 import { INSTALL_KEYS } from '../../src/checks/expect.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'tutorial');
-const LAB = join(ROOT, 'tutorial-lab');
-const LAB_VARIANT = '10-cinder-volume-ceph.md';
-const MAIN_ONLY = '10-cinder-volume-lvm.md';
 /** Addresses that `stackcheck lab` provides itself (not in tutorial/vars/lab.yaml). */
 const LAB_PROVIDED = ['DB_NODE_IP', 'AUTH_NODE_IP', 'IMAGE_NODE_IP', 'API_NODE_IP', 'NETWORK_NODE_IP', 'VOLUME_NODE_IP', 'COMPUTE_1_IP', 'LAB_BRIDGE_IP'];
 const ROLES = ['db-node', 'auth-node', 'image-node', 'api-node', 'network-node', 'volume-node', 'compute-1'];
@@ -26,28 +27,47 @@ async function readVars(path: string): Promise<VarsFile> {
   return parseYaml(await readFile(path, 'utf8')) as VarsFile;
 }
 
-describe('tutorial-lab/ is tutorial/ with the Ceph variant as stage 10', () => {
-  it('has the same files except stage 10, byte for byte (run scripts/sync-tutorial-lab.sh)', async () => {
-    const main = (await readdir(MAIN)).filter((n) => n.endsWith('.md'));
-    const lab = (await readdir(LAB)).filter((n) => n.endsWith('.md'));
-    expect(lab.sort()).toEqual([...main.filter((n) => n !== MAIN_ONLY), LAB_VARIANT].sort());
-    for (const name of main.filter((n) => n !== MAIN_ONLY)) {
-      const [a, b] = await Promise.all([readFile(join(MAIN, name), 'utf8'), readFile(join(LAB, name), 'utf8')]);
-      expect(b, `tutorial-lab/${name} differs from tutorial/${name}`).toBe(a);
-    }
+// The two ways the one folder is read: on real machines (nothing chooses: the defaults) and on the lab (its vars).
+async function realMachines(): Promise<Tutorial> {
+  return selectVariants(await parseTutorial(MAIN), []);
+}
+async function onTheLab(): Promise<Tutorial> {
+  return selectVariants(await parseTutorial(MAIN), variantChoices(labInventoryFor(MAIN).inventory));
+}
+
+describe('one tutorial, two variants of its storage stage', () => {
+  it('real machines take LVM + iSCSI (the default), the lab takes Ceph RBD (its vars choose it); the other stages are the same', async () => {
+    const [real, lab] = await Promise.all([realMachines(), onTheLab()]);
+    const storage = (t: Tutorial): string | undefined => t.stages.find((s) => s.variant)?.id;
+    expect(storage(real)).toBe('cinder-volume-with-lvm-and-iscsi-on-volume-node');
+    expect(real.variants).toEqual([{ name: 'storage', value: 'lvm', from: expect.stringMatching(/^the tutorial's default \(.*10-cinder-volume-lvm\.md:3\)$/) }]);
+    expect(storage(lab)).toBe('lab-variant-cinder-volume-with-ceph-rbd-on-volume-node');
+    expect(lab.variants).toEqual([{ name: 'storage', value: 'ceph', from: expect.stringMatching(/^inventory .*vars\/lab\.yaml \(variants\.storage\)$/) }]);
+    const others = (t: Tutorial): string[] => t.stages.filter((s) => !s.variant).map((s) => s.id);
+    expect(others(lab)).toEqual(others(real));
+    // The LVM stage's steps are LVM's (a volume group, tgt), the Ceph stage's are Ceph's.
+    const commands = (t: Tutorial): string => t.stages.filter((s) => s.variant).flatMap((s) => s.steps.map((st) => (st.kind === 'shell' ? st.command : st.path))).join('\n');
+    expect(commands(real)).toMatch(/vgcreate/);
+    expect(commands(real)).not.toMatch(/ceph-mon/);
+    expect(commands(lab)).toMatch(/ceph-mon/);
+    expect(commands(lab)).not.toMatch(/vgcreate/);
+  });
+
+  it('there is no copy of the tutorial to keep in step', async () => {
+    expect((await readdir(ROOT)).filter((n) => n.startsWith('tutorial'))).toEqual(['tutorial']);
   });
 });
 
 describe.each([
-  ['tutorial', MAIN],
-  ['tutorial-lab', LAB],
-])('%s/', (_name, dir) => {
-  let tutorial0: Awaited<ReturnType<typeof parseTutorial>>;
+  ['real machines', realMachines],
+  ['the lab', onTheLab],
+])('tutorial/ on %s', (_name, read) => {
+  let tutorial0: Tutorial;
   beforeAll(async () => {
-    tutorial0 = await parseTutorial(dir);
+    tutorial0 = await read();
   });
   it('parses into twelve stages, each with steps and a checks line, on the seven roles only', async () => {
-    const tutorial = await parseTutorial(dir);
+    const tutorial = await read();
     expect(tutorial.stages).toHaveLength(12);
     for (const stage of tutorial.stages) {
       expect(stage.steps.length, `stage ${stage.id} has no steps`).toBeGreaterThan(0);
@@ -70,19 +90,19 @@ describe.each([
 });
 
 describe('variables', () => {
-  it('tutorial-lab/ needs only what tutorial/vars/lab.yaml and the lab define; secrets are marked', async () => {
+  it('on the lab, tutorial/ needs only what tutorial/vars/lab.yaml and the lab define; secrets are marked', async () => {
     const vars = await readVars(join(MAIN, 'vars', 'lab.yaml'));
     const defined = new Set([...Object.keys(vars.vars ?? {}), ...LAB_PROVIDED]);
-    const used = [...findVariables(await parseTutorial(LAB)).keys()];
+    const used = [...findVariables(await onTheLab()).keys()];
     expect(used.filter((v) => !defined.has(v))).toEqual([]);
     const passwords = Object.keys(vars.vars ?? {}).filter((n) => /PASS|_KEY$|^METADATA_SECRET$/.test(n));
     expect(passwords.filter((n) => !(vars.secret ?? []).includes(n))).toEqual([]);
   });
 
-  it('tutorial/ needs only what the example inventory defines or declares secret', async () => {
+  it('on real machines, tutorial/ needs only what the example inventory defines or declares secret', async () => {
     const inv = await readVars(join(ROOT, 'inventories', 'example-seven-vms.yaml'));
     const defined = new Set([...Object.keys(inv.vars ?? {}), ...(inv.secret ?? [])]);
-    const used = [...findVariables(await parseTutorial(MAIN)).keys()];
+    const used = [...findVariables(await realMachines()).keys()];
     expect(used.filter((v) => !defined.has(v))).toEqual([]);
   });
 });

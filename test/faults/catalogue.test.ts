@@ -16,7 +16,7 @@ const catalogue = loadCatalogue();
 
 describe('the shipped catalogue', () => {
   test('every place and {{ VARIABLE }} resolves on the lab the tutorial builds', () => {
-    const { inventory } = labInventoryFor('tutorial-lab');
+    const { inventory } = labInventoryFor('tutorial');
     for (const f of catalogue.faults) {
       for (const a of [...f.inject, ...f.repair]) {
         expect(() => placeRole(inventory, a.on), `${f.id}: ${a.on}`).not.toThrow();

@@ -1,13 +1,13 @@
 // Grading input and output without deployments: the roster (CSV, YAML, template values, errors naming the row),
 // the rubric (check ids, components, errors naming the field), scoring, shards, the gradebook's files and merging.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRoster, parseShard, shardOf } from '../../src/grade/roster.js';
 import { defaultRubric, loadRubric } from '../../src/grade/rubric.js';
 import { scoreResults } from '../../src/grade/score.js';
 import { classOverview, mergeGradebooks, writeGradebook } from '../../src/grade/gradebook.js';
-import type { Gradebook, StudentGrade } from '../../src/grade/grade.js';
+import { grade, type Gradebook, type StudentGrade } from '../../src/grade/grade.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { checkMeta } from '../../src/checks/registry.js';
 import { InputErrors, StackcheckError } from '../../src/error.js';
@@ -55,6 +55,28 @@ describe('the roster', () => {
       `${file}:4 (id no good): id "no good" must be letters, digits, ".", "_" or "-" (it names the student's files)`,
       `${file}:4 (id no good): no inventory and no values for the template`,
     ]);
+  });
+
+  it('a row may choose the tutorial\'s variant (CSV column or YAML field); a choice the tutorial lacks names the row, before anything is contacted', async () => {
+    const dir = tempDir('roster-');
+    writeFileSync(join(dir, 'class.csv'), 'id,name,inventory,variant\ns01,Ada,s01.yaml,storage=ceph\ns02,Alan,s01.yaml,\n');
+    const r = loadRoster(join(dir, 'class.csv'));
+    expect(r.entries.map((e) => [e.id, e.variants, e.values])).toEqual([['s01', ['storage=ceph'], undefined], ['s02', undefined, undefined]]);
+    writeFileSync(join(dir, 'class.yaml'), 'students:\n  - { id: s01, name: Ada, inventory: s01.yaml, variant: "storage=nfs" }\n');
+    expect(loadRoster(join(dir, 'class.yaml')).entries[0]?.variants).toEqual(['storage=nfs']);
+    // A tutorial with the storage choice, and an inventory on an address nothing listens on (never contacted).
+    const tut = join(dir, 'tutorial');
+    mkdirSync(tut);
+    writeFileSync(join(tut, '01-lvm.md'), '## Volumes with LVM\n\n<!-- variant: storage=lvm (default) -->\n\n```sh host=db-node\ntrue\n```\n');
+    writeFileSync(join(tut, '02-ceph.md'), '## Volumes with Ceph\n\n<!-- variant: storage=ceph -->\n\n```sh host=db-node\ntrue\n```\n');
+    writeFileSync(join(dir, 's01.yaml'), 'hosts:\n  db-node: { address: 127.0.0.1, port: 9 }\n');
+    const err = await grade({ roster: join(dir, 'class.yaml'), tutorial: tut, env: { STACKCHECK_STATE_DIR: join(dir, 'state') } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StackcheckError);
+    expect((err as StackcheckError).exitCode).toBe(2);
+    expect((err as StackcheckError).message).toMatch(/class\.yaml:2 \(id s01\): the row's variant storage=nfs: "nfs" is no alternative of variant "storage" of .*tutorial: choose one of lvm \(.*01-lvm\.md:3\), ceph \(.*02-ceph\.md:3\)/);
   });
 
   it('shards deterministically: disjoint slices that cover the roster', () => {

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tempDir } from '../helpers/tmp.js';
 
 const COURSE = {
-  source: 'tutorial-lab',
+  source: 'tutorial',
   title: 'OpenStack by hand',
   stages: [
     { id: 'databases', title: 'Databases', installs: { keys: ['mysql', 'rabbitmq'] } },
@@ -34,7 +34,7 @@ describe('the lab deployment record', () => {
     expect(readDeployment('lab').deployment).toBeUndefined();
     recordStageDone('lab', COURSE, 'databases', 'tutorial/vars/lab.yaml');
     let d = readDeployment('lab');
-    expect(d.deployment?.source).toBe(resolve('tutorial-lab'));
+    expect(d.deployment?.source).toBe(resolve('tutorial'));
     expect(d.deployment?.varsFile).toBe(resolve('tutorial/vars/lab.yaml'));
     expect(deployedInstalls(d.deployment!)).toEqual(['mysql', 'rabbitmq']);
     recordStageDone('lab', COURSE, 'identity', undefined);
@@ -42,7 +42,7 @@ describe('the lab deployment record', () => {
     expect(deployedInstalls(d.deployment!)).toEqual(['mysql', 'rabbitmq', 'keystone']);
     // the vars file is kept when a later stage's run does not name one
     expect(d.deployment?.varsFile).toBe(resolve('tutorial/vars/lab.yaml'));
-    expect(formatDeployment(d)[0]).toMatch(/^deployed: OpenStack by hand \(.*tutorial-lab\): 2\/3 stages done, last \d{4}-\d\d-\d\d /);
+    expect(formatDeployment(d)[0]).toMatch(/^deployed: OpenStack by hand \(.*tutorial\): 2\/3 stages done, last \d{4}-\d\d-\d\d /);
     expect(formatDeployment(d)).toContain('  not run yet: first-instance');
   });
 
@@ -59,7 +59,7 @@ describe('the lab deployment record', () => {
     recordStageDone('lab', COURSE, 'databases', 'tutorial/vars/lab.yaml');
     recordStageDone('lab', FIX, 'fix-it', undefined);
     const d = readDeployment('lab');
-    expect(d.deployment?.source).toBe(resolve('tutorial-lab'));
+    expect(d.deployment?.source).toBe(resolve('tutorial'));
     expect(d.alsoRan.map((r) => r.source)).toEqual([resolve(FIX.source)]);
     expect(formatDeployment(d).at(-1)).toMatch(/^also ran \(installs nothing, does not change what `check` expects\): one-off-fix\.md/);
   });
@@ -97,7 +97,7 @@ describe('the lab deployment record', () => {
   });
 
   it('each tutorial run on the lab gets its own inventory file, never the lab\'s', () => {
-    const a = tutorialInventoryPath('lab', 'tutorial-lab');
+    const a = tutorialInventoryPath('lab', 'tutorial');
     const b = tutorialInventoryPath('lab', 'fixtures/tutorials/one-off-fix.md');
     expect(a).not.toBe(b);
     expect(a).not.toBe(join(process.env.STACKCHECK_LAB_DIR!, 'lab', 'inventory.yaml'));
@@ -107,8 +107,10 @@ describe('the lab deployment record', () => {
 describe('the inventory `run` without --inventory would use (for `plan`)', () => {
   it('has every role of the lab and the tutorial\'s lab vars, with their secrets marked', () => {
     process.env.STACKCHECK_LAB_DIR = tempDir('sc-deploy-');
-    const { inventory, varsFile } = labInventoryFor('tutorial-lab');
-    expect(varsFile).toBe(join('tutorial-lab', 'vars', 'lab.yaml'));
+    const { inventory, varsFile } = labInventoryFor('tutorial');
+    expect(varsFile).toBe(join('tutorial', 'vars', 'lab.yaml'));
+    // The lab's vars choose the tutorial's Ceph variant.
+    expect(inventory.variants).toEqual({ storage: 'ceph' });
     expect(Object.keys(inventory.hosts)).toEqual(['db-node', 'auth-node', 'image-node', 'api-node', 'network-node', 'volume-node', 'compute-1']);
     expect(inventory.vars.DB_NODE_IP).toBe('10.99.0.11');
     expect(inventory.vars.REGION).toBe('RegionOne');

@@ -74,7 +74,7 @@ describe('SummaryCollector', () => {
   });
 });
 
-// The lab tutorial's stage ids (tutorial-lab/), the long ones included.
+// The lab's stage ids (tutorial/ with its storage=ceph variant), the long ones included.
 const LAB_STAGE_IDS = [
   'overview-and-hosts',
   'mysql-mariadb-on-db-node',
@@ -102,7 +102,7 @@ function labRun(ids: string[]): RunSummary {
       checks: { passed: i * 11, failed: i === 5 ? 2 : 0, broken: 0, skipped: 0 },
     }),
   );
-  return { runId: 'r2', tutorial: 'tutorial-lab', inventory: 'lab', status: 'failed', startedAt: '', durationMs: 3_600_000, counts: { steps: { total: 0, passed: 0, failed: 0, skipped: 0 }, checks: { total: 0, passed: 0, failed: 0, broken: 0, skipped: 0 } }, stages, checks: [], failures: [] };
+  return { runId: 'r2', tutorial: 'tutorial', inventory: 'lab', status: 'failed', startedAt: '', durationMs: 3_600_000, counts: { steps: { total: 0, passed: 0, failed: 0, skipped: 0 }, checks: { total: 0, passed: 0, failed: 0, broken: 0, skipped: 0 } }, stages, checks: [], failures: [] };
 }
 
 // The table's header and stage rows (colour codes removed), and where each column starts or ends on each.

@@ -9,7 +9,8 @@ import { buildCli, CLI, ROOT } from '../helpers/build.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { CheckResult } from '../../src/checks/types.js';
 
-const TUTORIAL = process.env.STACKCHECK_TUTORIAL ?? join(ROOT, 'tutorial-lab');
+// The one tutorial; the lab's vars (tutorial/vars/lab.yaml) choose its lab variants.
+const TUTORIAL = process.env.STACKCHECK_TUTORIAL ?? join(ROOT, 'tutorial');
 const REPORTS = join(ROOT, 'reports', 'tutorial');
 
 // Run the CLI with its output streamed to ours (CI logs show the progress live).
@@ -44,6 +45,14 @@ test('the lab tutorial installs from nothing and every stage\'s checks pass', as
   expect(summary.stages.filter((s) => s.status !== 'passed').map((s) => `${s.id}: ${s.status}`), 'stages that did not pass').toEqual([]);
   expect(summary.failures.map((f) => `${f.kind} ${f.id} @ ${f.host}: ${f.message}`), 'failed steps and checks').toEqual([]);
   expect(summary.counts.checks.total, 'checks that ran').toBeGreaterThan(0);
+  // One tutorial for real machines and the lab: the lab's vars chose the Ceph storage stage, the LVM one was left out.
+  const ids = summary.stages.map((s) => s.id);
+  expect(ids).toContain('lab-variant-cinder-volume-with-ceph-rbd-on-volume-node');
+  expect(ids).not.toContain('cinder-volume-with-lvm-and-iscsi-on-volume-node');
+  expect(ids).toHaveLength(12);
+  // The reports say which variant ran.
+  const env = readFileSync(join(realpathSync(latest), 'allure-results', 'environment.properties'), 'utf8');
+  expect(env).toMatch(/^variant\.storage\s*=\s*ceph$/m);
   expect(code).toBe(0);
 });
 
@@ -59,7 +68,7 @@ test('the lab remembers what is deployed: a small tutorial run on it afterwards 
   expect(fix.code, fix.out).toBe(0);
 
   const status = run(['lab', 'status']);
-  expect(status.out).toMatch(/deployed: OpenStack Zed on Debian 12, by hand \(.*tutorial-lab\): 12\/12 stages done/);
+  expect(status.out).toMatch(/deployed: OpenStack Zed on Debian 12, by hand \(.*tutorial\): 12\/12 stages done/);
   expect(status.out).toMatch(/also ran \(installs nothing, does not change what `check` expects\): One-off fix/);
 
   // The checks still use the deployment's variables (the passwords the one-off tutorial never had).

@@ -20,7 +20,7 @@ const LAB_INVENTORY = '/var/lib/stackcheck/lab/lab/inventory.yaml';
 const gate = requires({
   what: `the deployed lab's inventory (${LAB_INVENTORY})`,
   ok: existsSync(LAB_INVENTORY),
-  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial-lab` (or `npm run test:tutorial`)',
+  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial` (or `npm run test:tutorial`)',
 });
 
 interface Cli {
@@ -102,7 +102,7 @@ gate.describe('stackcheck audit on the deployed lab (read-only)', () => {
     const before = await state();
     expect(before['api listings']).toMatch(/== servers\n[0-9a-f-]{36}\n/);
 
-    const full = await cli(['audit', 'tutorial-lab', '--reports', reports, '--json']);
+    const full = await cli(['audit', 'tutorial', '--reports', reports, '--json']);
     expect(full.stderr).not.toContain(inventory.vars.ADMIN_PASS as string);
     expect(full.code).toBe(0);
     const fullResults = (JSON.parse(full.stdout) as { results: CheckResult[] }).results;
@@ -116,10 +116,10 @@ gate.describe('stackcheck audit on the deployed lab (read-only)', () => {
       `clouds:\n  lab:\n    auth:\n      auth_url: http://${inventory.vars.AUTH_NODE_IP}:5000/v3\n      username: admin\n      password: "${inventory.vars.ADMIN_PASS}"\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`,
       { mode: 0o600 },
     );
-    const api = await cli(['audit', 'tutorial-lab', '--os-cloud', 'lab', '--reports', reports], { OS_CLIENT_CONFIG_FILE: clouds });
+    const api = await cli(['audit', 'tutorial', '--os-cloud', 'lab', '--reports', reports], { OS_CLIENT_CONFIG_FILE: clouds });
     expect(api.code, api.stdout + api.stderr).toBe(0);
     expect(api.stdout).not.toContain(inventory.vars.ADMIN_PASS as string);
-    const json = await cli(['audit', 'tutorial-lab', '--os-cloud', 'lab', '--reports', reports, '--json'], { OS_CLIENT_CONFIG_FILE: clouds });
+    const json = await cli(['audit', 'tutorial', '--os-cloud', 'lab', '--reports', reports, '--json'], { OS_CLIENT_CONFIG_FILE: clouds });
     const results = (JSON.parse(json.stdout) as { results: CheckResult[] }).results;
     const passed = new Set(results.filter((r) => r.status === 'passed').map((r) => r.id));
     const notChecked = results.filter((r) => r.status === 'skipped');

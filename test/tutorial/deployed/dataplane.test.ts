@@ -1,4 +1,4 @@
-// dataplane.end-to-end on the deployed lab (`stackcheck run tutorial-lab`): it passes on the healthy cloud and
+// dataplane.end-to-end on the deployed lab (`stackcheck run tutorial`): it passes on the healthy cloud and
 // leaves nothing behind; then real faults, injected over SSH and repaired in `finally`, make it fail naming the hop
 // that broke — the provider interface down on the network node (bridge mapping), bridged traffic no longer passed to
 // iptables on the compute host (security group not enforced). Each run's duration is printed. (The DHCP, metadata
@@ -27,11 +27,11 @@ const PREFIX = 'stackcheck-dataplane-';
 const RUN_MS = 25 * 60_000;
 
 const gate = requires(
-  { what: `the deployed lab's inventory (${FILE})`, ok: existsSync(FILE), how: 'build the lab and install the tutorial on it: `npx stackcheck run tutorial-lab` (npm run test:tutorial does it)' },
+  { what: `the deployed lab's inventory (${FILE})`, ok: existsSync(FILE), how: 'build the lab and install the tutorial on it: `npx stackcheck run tutorial` (npm run test:tutorial does it)' },
   {
-    what: `a lab deployment of tutorial-lab/ up to its last stage, first-instance (stackcheck lab status; installed: ${installed.join(', ') || 'nothing'})`,
-    ok: !!firstInstance && /tutorial-lab\/?$/.test(record?.source ?? ''),
-    how: 'finish `npx stackcheck run tutorial-lab` on the lab',
+    what: `a lab deployment of tutorial/ up to its last stage, first-instance (stackcheck lab status; installed: ${installed.join(', ') || 'nothing'})`,
+    ok: !!firstInstance && /tutorial\/?$/.test(record?.source ?? ''),
+    how: 'finish `npx stackcheck run tutorial` on the lab',
   },
 );
 

@@ -20,7 +20,7 @@ const LAB_INVENTORY = '/var/lib/stackcheck/lab/lab/inventory.yaml';
 const gate = requires({
   what: `the deployed lab's inventory (${LAB_INVENTORY})`,
   ok: existsSync(LAB_INVENTORY),
-  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial-lab` (or `npm run test:tutorial`)',
+  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial` (or `npm run test:tutorial`)',
 });
 
 interface Run {
@@ -93,7 +93,7 @@ gate.describe('stackcheck grade on real deployments', () => {
 
   gate.it('grades four deployments side by side, orders them and names each fault; shards merge into the same gradebook', async () => {
     const out = join(dir, 'out');
-    const r = await cli(['grade', '--roster', roster, '--tutorial', 'tutorial-lab', '--out', out, '--timeout', '5m']);
+    const r = await cli(['grade', '--roster', roster, '--tutorial', 'tutorial', '--out', out, '--timeout', '5m']);
     expect(r.code, r.stderr).toBe(0);
     const b = book(out);
     const by = Object.fromEntries(b.students.map((s) => [s.id, s]));
@@ -117,14 +117,14 @@ gate.describe('stackcheck grade on real deployments', () => {
     for (const secret of [CHK_VARS.RABBIT_PASS, CHK_VARS.ADMIN_PASS, 'wrong-Admin-Pass-1', /ADMIN_PASS: (\S+)/.exec(readFileSync(LAB_INVENTORY, 'utf8'))?.[1]]) expect(all.includes(secret as string), 'a password in the gradebook').toBe(false);
 
     // The same deployments graded again: the same scores (deterministic), and the progress columns filled.
-    const again = await cli(['grade', '--roster', roster, '--tutorial', 'tutorial-lab', '--out', out]);
+    const again = await cli(['grade', '--roster', roster, '--tutorial', 'tutorial', '--out', out]);
     expect(again.code).toBe(0);
     expect(essence(book(out))).toEqual(essence(b));
     expect(book(out).students.find((s) => s.id === 'full')?.previous?.points).toBe(100);
 
     // Shards 1/3, 2/3, 3/3 merged: the unsharded gradebook.
     const shards = [1, 2, 3].map((i) => join(dir, `shard-${i}`));
-    const runs = await Promise.all(shards.map((s, i) => cli(['grade', '--roster', roster, '--tutorial', 'tutorial-lab', '--shard', `${i + 1}/3`, '--out', s])));
+    const runs = await Promise.all(shards.map((s, i) => cli(['grade', '--roster', roster, '--tutorial', 'tutorial', '--shard', `${i + 1}/3`, '--out', s])));
     for (const s of runs) expect(s.code, s.stderr).toBe(0);
     const merged = join(dir, 'merged');
     const m = await cli(['grade', 'merge', ...shards, '--out', merged]);

@@ -18,7 +18,7 @@ const LAB_INVENTORY = inventoryPath(LAB) ?? `/var/lib/stackcheck/lab/${LAB}/inve
 const gate = requires(prerequisite.root(), prerequisite.tmux(), {
   what: `the deployed lab's inventory (${LAB_INVENTORY})`,
   ok: existsSync(LAB_INVENTORY),
-  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial-lab` (or `npm run test:tutorial`)',
+  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial` (or `npm run test:tutorial`)',
 });
 
 gate.describe('stackcheck guide --manual on the lab tutorial (tmux, 80 columns)', () => {
@@ -35,7 +35,7 @@ gate.describe('stackcheck guide --manual on the lab tutorial (tmux, 80 columns)'
 
   gate.it("goes through the MariaDB stage by hand and the stage's checks pass", async () => {
     const reports = tempDir('guide-lab-');
-    tmux.window('g', `cd ${ROOT} && NO_COLOR=1 node ${CLI} guide tutorial-lab --manual --restart --from mysql-mariadb-on-db-node --reports ${reports}; echo "GUIDE EXIT=$?"; sleep 3600`);
+    tmux.window('g', `cd ${ROOT} && NO_COLOR=1 node ${CLI} guide tutorial --manual --restart --from mysql-mariadb-on-db-node --reports ${reports}; echo "GUIDE EXIT=$?"; sleep 3600`);
     let text = await tmux.after('g', () => undefined, /Step 1 of 5 · db-node \(as root\)/, 120_000);
     expect(text).toContain('Stage 2 of 12: MySQL (MariaDB) on db-node');
     expect(text).toContain('manual mode: you type every step yourself');

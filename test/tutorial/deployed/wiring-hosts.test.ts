@@ -31,7 +31,7 @@ const WIRING = [
 const gate = requires({
   what: `the deployed lab's inventory (${LAB_INVENTORY})`,
   ok: existsSync(LAB_INVENTORY),
-  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial-lab` (or `npm run test:tutorial`)',
+  how: 'build the lab and install the tutorial on it first: `npx stackcheck run tutorial` (or `npm run test:tutorial`)',
 });
 
 let inventory: Inventory;

@@ -1,4 +1,4 @@
-// The wiring between services on the deployed lab (`stackcheck run tutorial-lab`), read-only: every config check
+// The wiring between services on the deployed lab (`stackcheck run tutorial`), read-only: every config check
 // passes on every host that runs a service (compute-1's nova and neutron, volume-node's cinder-volume on Ceph
 // included), and an inventory whose variables disagree with the deployment makes exactly the right checks fail,
 // naming the setting, both files of the metadata secret and the stage to fix, with no secret in any result. The
@@ -19,6 +19,7 @@ import type { Inventory } from '../../../src/inventory/types.js';
 import { deployedInstalls, readDeployment } from '../../../src/lab/deployment.js';
 import { labDir } from '../../../src/lab/state.js';
 import { parseTutorial } from '../../../src/runner/parse.js';
+import { tutorialFor } from '../../../src/engine/tutorial.js';
 import { requires } from '../../helpers/requires.js';
 
 const LAB = process.env.STACKCHECK_LAB ?? 'lab';
@@ -29,11 +30,11 @@ const NEEDED = ['keystone', 'glance', 'placement', 'nova-controller', 'neutron',
 const CONFIG = ['keystone.config', 'glance.config', 'placement.config', 'nova.config', 'neutron.config', 'cinder.config'];
 
 const gate = requires(
-  { what: `the deployed lab's inventory (${FILE})`, ok: existsSync(FILE), how: 'build the lab and install the tutorial on it: `npx stackcheck run tutorial-lab` (npm run test:tutorial does it)' },
+  { what: `the deployed lab's inventory (${FILE})`, ok: existsSync(FILE), how: 'build the lab and install the tutorial on it: `npx stackcheck run tutorial` (npm run test:tutorial does it)' },
   {
-    what: `a lab deployment of tutorial-lab/ with ${NEEDED.join(', ')} (stackcheck lab status; it has: ${installed.join(', ') || 'nothing'})`,
-    ok: NEEDED.every((k) => installed.includes(k)) && /tutorial-lab\/?$/.test(record?.source ?? ''),
-    how: 'finish `npx stackcheck run tutorial-lab` on the lab',
+    what: `a lab deployment of tutorial/ with ${NEEDED.join(', ')} (stackcheck lab status; it has: ${installed.join(', ') || 'nothing'})`,
+    ok: NEEDED.every((k) => installed.includes(k)) && /tutorial\/?$/.test(record?.source ?? ''),
+    how: 'finish `npx stackcheck run tutorial` on the lab',
   },
 );
 
@@ -95,10 +96,11 @@ gate.describe('wiring between services on the deployed lab (read-only)', () => {
   });
 
   gate.it('after each stage, a config check runs on every host the stages so far configured', async () => {
-    const tutorial = await parseTutorial('tutorial-lab');
+    // The tutorial as the lab takes it (its vars choose the storage=ceph variant).
+    const tutorial = tutorialFor(await parseTutorial('tutorial'), inventory);
     const stage = (key: string): string => {
       const s = tutorial.stages.find((x) => x.installs?.keys.includes(key));
-      if (!s) throw new Error(`no stage of tutorial-lab/ installs ${key}`);
+      if (!s) throw new Error(`no stage of tutorial/ installs ${key}`);
       return s.id;
     };
     const hosts = async (only: string, after: string): Promise<string[]> =>
