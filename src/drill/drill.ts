@@ -346,10 +346,13 @@ export interface Checked {
   repairedInMs?: number;
 }
 
-/** Run the drill's checks and judge them; the first round that finds everything repaired stops the clock. */
+/**
+ * Run the drill's checks (those chosen at start, or `only` for this round) and judge them; the first round that finds
+ * everything repaired stops the clock. A fault whose checks a round leaves out is not found repaired by it.
+ */
 export async function checkDrill(opts: DrillCommonOptions & { now?: () => Date }): Promise<Checked> {
   const { t, record, catalogue, faults, at: now } = await openDrill(opts);
-  const results = await runDrillChecks({ inventory: t.inventory, ...(record.installed ? { installed: record.installed } : {}) }, record.checks);
+  const results = await runDrillChecks({ inventory: t.inventory, ...(record.installed ? { installed: record.installed } : {}) }, opts.only ? drillChecks(opts.only) : record.checks);
   const verdict = judge(t.inventory, faults, results, record.baseline);
   const at = now();
   record.rounds.push({ at, failing: verdict.failing.map(resultKey), repaired: verdict.faults.filter((v) => v.repaired).length, other: verdict.other });
