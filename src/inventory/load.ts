@@ -1,6 +1,6 @@
 // The inventory file: YAML mapping the tutorial's roles to machines, plus variables and secrets, validated with zod.
 // Every problem names the file, the line when known, and the field path; all problems are reported together.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
@@ -292,7 +292,7 @@ function build(
     ...(opts.secretsFile !== undefined ? [{ path: resolve(opts.secretsFile), field: [] as string[] }] : []),
   ];
   for (const sf of secretFiles) {
-    for (const [name, value] of Object.entries(readSecretsFile(sf.path, sf.field, problems))) {
+    for (const [name, value] of Object.entries(readSecretsFile(sf.path, sf.field, problems, env.STACKCHECK_ALLOW_READABLE_SECRETS === '1'))) {
       vars[name] = value;
       secretNames.add(name);
     }
@@ -321,10 +321,19 @@ function build(
 }
 
 // A secrets file is a flat YAML map NAME: value; every entry is secret. Its values never appear in messages.
-function readSecretsFile(path: string, field: string[], problems: Problems): Record<string, string> {
+function readSecretsFile(path: string, field: string[], problems: Problems, allowReadable: boolean): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
+    // As ssh refuses a private key others can read: the passwords of a cloud are the owner's alone.
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077 && !allowReadable) {
+      const who = [mode & 0o070 ? 'its group' : '', mode & 0o007 ? 'everyone' : ''].filter(Boolean).join(' and ');
+      const why = `the secrets file ${path} can be read by ${who} (mode ${mode.toString(8).padStart(4, '0')}): make it yours alone with chmod 600 ${path} (or set STACKCHECK_ALLOW_READABLE_SECRETS=1 to accept it)`;
+      if (field.length === 0) problems.errors.push(new StackcheckError('E_INVENTORY', `--secrets ${path}: ${why}`));
+      else problems.add(field, why);
+      return {};
+    }
   } catch (err) {
     const why = `cannot read the secrets file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
     // --secrets is a command-line argument: the inventory has no line to blame for it.

@@ -262,7 +262,7 @@ describe('the packed package, installed with production dependencies only', () =
     expect(secretNames).toContain('ADMIN_PASS');
     const secretFile = /^secrets_file:\s*(\S+)/m.exec(example)?.[1];
     expect(secretFile).toBeDefined();
-    writeFileSync(join(dir, secretFile as string), secretNames.map((n) => `${n}: S3cret-${n}-x9`).join('\n') + '\n');
+    writeFileSync(join(dir, secretFile as string), secretNames.map((n) => `${n}: S3cret-${n}-x9`).join('\n') + '\n', { mode: 0o600 });
     const inventory = join(dir, 'seven-vms.yaml');
     writeFileSync(inventory, example.replace('~/.ssh/id_ed25519', join(dir, 'key')).replace('~/.ssh/known_hosts', join(dir, 'known_hosts')));
     const course = join(dir, 'tutorial');
@@ -272,6 +272,9 @@ describe('the packed package, installed with production dependencies only', () =
     expectExit(r, 0, 'stackcheck plan tutorial --inventory seven-vms.yaml --json');
     const plan = JSON.parse(r.stdout) as PlanJson;
     expect(plan.stages.length).toBeGreaterThan(5);
+    // Seven real machines take the tutorial's default storage variant: LVM + iSCSI, not the lab's Ceph.
+    expect(plan.variants).toEqual([{ name: 'storage', value: 'lvm', from: expect.stringMatching(/^the tutorial's default \(.*10-cinder-volume-lvm\.md:3\)$/) }]);
+    expect(plan.stages.filter((s) => s.variant).map((s) => s.id)).toEqual(['cinder-volume-with-lvm-and-iscsi-on-volume-node']);
     const steps = plan.stages.flatMap((s) => s.steps);
     expect(new Set(steps.map((s) => s.host))).toContain('db-node');
     // Every variable filled; secrets stay placeholders and never print.

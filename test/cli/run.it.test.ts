@@ -75,7 +75,7 @@ requires(prerequisite.sshd()).describe('stackcheck run (built CLI) against a rea
     sshd = await startSshd();
     tmp = mkdtempSync(join(tmpdir(), 'sc-cli-run-'));
     work = join(tmp, 'work');
-    writeFileSync(join(tmp, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`);
+    writeFileSync(join(tmp, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`, { mode: 0o600 });
   }, 300_000);
   afterAll(async () => {
     await sshd?.stop();

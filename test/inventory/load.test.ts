@@ -1,13 +1,16 @@
 import { tempDir } from '../helpers/tmp.js';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputErrors, StackcheckError } from '../../src/error.js';
 import { inventoryFromObject, loadInventory } from '../../src/inventory/load.js';
 
 const dir = relative(process.cwd(), resolve(__dirname, '../../fixtures/inventories'));
 const fx = (name: string) => join(dir, name);
+
+// git keeps no mode but the executable bit: the fixture's secrets file is made the owner's alone, as a user's must be.
+beforeAll(() => chmodSync(fx('secrets.yaml'), 0o600));
 
 // Loads an inventory that must fail and returns its error lines.
 async function errorsOf(file: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
@@ -56,7 +59,7 @@ describe('loadInventory', () => {
 
   it('adds a secrets file given on the command line', async () => {
     const tmp = tempDir('stackcheck-inv-');
-    writeFileSync(join(tmp, 's.yaml'), 'GLANCE_DBPASS: glance-pw\nREGION: Zurich\n');
+    writeFileSync(join(tmp, 's.yaml'), 'GLANCE_DBPASS: glance-pw\nREGION: Zurich\n', { mode: 0o600 });
     const inv = await loadInventory(fx('minimal.yaml'), { secretsFile: join(tmp, 's.yaml'), env: {} });
     expect(inv.vars).toEqual({ GLANCE_DBPASS: 'glance-pw', REGION: 'Zurich' });
     expect(inv.secretNames).toEqual(['GLANCE_DBPASS', 'REGION']);
@@ -81,6 +84,29 @@ describe('loadInventory', () => {
     const errors = await errorsOf(f);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(new RegExp(`^${f}:1: not valid YAML: Excessive alias count`));
+  });
+
+  it('refuses a secrets file its group or everyone can read (as ssh a private key), naming the line or the option; an explicit opt-in accepts it', async () => {
+    const tmp = tempDir('sc-inv-');
+    writeFileSync(join(tmp, 's.yaml'), 'ADMIN_PASS: hunter2-secret\n', { mode: 0o644 });
+    chmodSync(join(tmp, 's.yaml'), 0o644);
+    writeFileSync(join(tmp, 'i.yaml'), 'hosts:\n  a:\n    address: 127.0.0.1\nsecrets_file: s.yaml\n');
+    const lines = await errorsOf(join(tmp, 'i.yaml'));
+    expect(lines).toEqual([
+      `${join(tmp, 'i.yaml')}:4: secrets_file: the secrets file ${join(tmp, 's.yaml')} can be read by its group and everyone (mode 0644): make it yours alone with chmod 600 ${join(tmp, 's.yaml')} (or set STACKCHECK_ALLOW_READABLE_SECRETS=1 to accept it)`,
+    ]);
+    expect(lines.join('\n')).not.toContain('hunter2');
+    chmodSync(join(tmp, 's.yaml'), 0o640);
+    const option = await loadInventory(fx('minimal.yaml'), { secretsFile: join(tmp, 's.yaml'), env: {} }).then(
+      () => undefined,
+      (e: unknown) => e as StackcheckError,
+    );
+    expect(option?.exitCode).toBe(2);
+    expect(option?.message).toMatch(/^--secrets .*s\.yaml: the secrets file .* can be read by its group \(mode 0640\)/);
+    const accepted = await loadInventory(join(tmp, 'i.yaml'), { env: { STACKCHECK_ALLOW_READABLE_SECRETS: '1' } });
+    expect(accepted.vars.ADMIN_PASS).toBe('hunter2-secret');
+    chmodSync(join(tmp, 's.yaml'), 0o600);
+    expect((await loadInventory(join(tmp, 'i.yaml'), { env: {} })).secretNames).toContain('ADMIN_PASS');
   });
 
   it('blames a missing --secrets file on the option, not on a line of the inventory (exit 2)', async () => {
@@ -149,7 +175,7 @@ describe('loadInventory', () => {
 
   it('never shows a secret value in an error about the secrets file', async () => {
     const tmp = tempDir('stackcheck-inv-');
-    writeFileSync(join(tmp, 's.yaml'), 'ADMIN_PASS:\n  - hunter2-secret\n');
+    writeFileSync(join(tmp, 's.yaml'), 'ADMIN_PASS:\n  - hunter2-secret\n', { mode: 0o600 });
     writeFileSync(join(tmp, 'i.yaml'), 'hosts:\n  a:\n    address: 127.0.0.1\nsecrets_file: s.yaml\n');
     const lines = await errorsOf(join(tmp, 'i.yaml'));
     expect(lines).toEqual([`${join(tmp, 's.yaml')}: ADMIN_PASS: expected a string or number (the value is not shown: it is secret), got a list`]);

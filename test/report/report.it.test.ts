@@ -130,7 +130,7 @@ requires(prerequisite.sshd()).describe('reports of a real run', () => {
       ].join('\n'),
     );
     const host = `address: ${sshd.address}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    key: ${sshd.keyFile}`;
-    writeFileSync(join(work, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`);
+    writeFileSync(join(work, 'secrets.yaml'), `DB_PASS: ${SECRET}\n`, { mode: 0o600 });
     writeFileSync(
       join(work, 'alice.yaml'),
       `name: alice\nssh:\n  known_hosts: ${sshd.knownHostsFile}\nhosts:\n  db-node:\n    ${host}\n  auth-node:\n    ${host}\nsecrets_file: ./secrets.yaml\n`,
