@@ -112,7 +112,10 @@ function withoutFrontMatter(text: string): string {
   return lines.map((l, i) => (i <= end ? '' : l)).join('\n');
 }
 
-const md = new MarkdownIt({ html: true });
+// markdown-it stops reading a document silently where it nests deeper than maxNesting (lists, quotes): every step after
+// would be lost. The limit is high, and reaching it is an error (toBlocks).
+const MAX_NESTING = 1000;
+const md = new MarkdownIt({ html: true, maxNesting: MAX_NESTING });
 const CHECKS_COMMENT = /<!--\s*(checks?|after|installs?|variants?)\s*:([\s\S]*?)-->/g;
 const VARIANT = /^([A-Za-z][A-Za-z0-9_-]*)\s*=\s*([A-Za-z0-9][A-Za-z0-9_.-]*)(\s+\(default\))?$/;
 const CHECK_ID = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -122,6 +125,13 @@ function toBlocks(markdown: string, file: string, ctx: ParseContext): Block[] {
   const sourceLines = markdown.split(/\r?\n/);
   const tokens = md.parse(markdown, {});
   const blocks: Block[] = [];
+  const deepest = tokens.reduce<Token | undefined>((d, t) => (!d || t.level > d.level ? t : d), undefined);
+  if (deepest && deepest.level >= MAX_NESTING - 1) {
+    ctx.errors.push(
+      err('E_TUTORIAL', file, (deepest.map?.[0] ?? 0) + 1, `lists or quotes nest deeper than stackcheck reads (about ${MAX_NESTING / 2} levels): the rest of ${basename(file)} would be lost; flatten them`),
+    );
+    return blocks;
+  }
   for (let t = 0; t < tokens.length; t++) {
     const token = tokens[t] as Token;
     const start = token.map?.[0] ?? 0;

@@ -23,6 +23,31 @@ const PLAIN_PROMPT = new RegExp(
 // `[user@host path]#` (Red Hat style).
 const BRACKET_PROMPT = new RegExp(String.raw`^${ENV_PREFIX}\[(${USER})@(${HOST})(?:\s+[^\]]*)?\]\s?([#$])(?:\s+(.*))?$`);
 
+// The same shapes with any characters in the user and host names: a line that matches these but not the prompts
+// above looks like a prompt whose role has characters a role cannot have (`root@db-nöde:~#`). It must not pass as
+// output: that would drop a step without a word.
+const ANY_NAME = String.raw`[^\s@:#$\[\]()]+`;
+const LOOSE_PROMPTS = [
+  new RegExp(String.raw`^${ENV_PREFIX}(${ANY_NAME})@(${ANY_NAME})(?::\[[^\]\s]*\]|:[^\s#$]*|\s+[~/][^\s#$]*)?\s?([#$])(?:\s+(.*))?$`, 'u'),
+  new RegExp(String.raw`^${ENV_PREFIX}\[(${ANY_NAME})@(${ANY_NAME})(?:\s+[^\]]*)?\]\s?([#$])(?:\s+(.*))?$`, 'u'),
+];
+
+/** Why a line that looks like a prompt is not one (a user or host name with characters outside ASCII), if it is such a line. */
+export function suspectPrompt(line: string): string | undefined {
+  if (parsePrompt(line)) return undefined;
+  for (const re of LOOSE_PROMPTS) {
+    const m = re.exec(line.trimEnd());
+    if (!m) continue;
+    const [user, host] = [m[1] ?? '', m[2] ?? ''];
+    // eslint-disable-next-line no-control-regex
+    const odd = [user, host].find((n) => /[^\x00-\x7f]/.test(n));
+    if (odd === undefined) return undefined;
+    const what = odd === host ? `host "${host}"` : `user "${user}"`;
+    return `"${line.trim().slice(0, 60)}" looks like a prompt, but its ${what} has characters a role or user name cannot have (ASCII letters, digits, ".", "_" and "-"): write the role as the inventory names it, or the line would be read as output`;
+  }
+  return undefined;
+}
+
 /** Recognises a shell prompt at the very start of a line; output lines that merely contain `#` or `$` do not match. */
 export function parsePrompt(line: string): Prompt | undefined {
   const m = PLAIN_PROMPT.exec(line.trimEnd()) ?? BRACKET_PROMPT.exec(line.trimEnd());
@@ -217,7 +242,7 @@ export interface TranscriptProblem {
 
 /** True when at least one line of the block starts with a host prompt. */
 export function hasPrompt(lines: SourceLine[]): boolean {
-  return lines.some((l) => parsePrompt(l.text) !== undefined);
+  return lines.some((l) => parsePrompt(l.text) !== undefined || suspectPrompt(l.text) !== undefined);
 }
 
 // Splits a prompt-style block into commands: prompt line + continuations + here-documents, then interactive input
@@ -232,6 +257,8 @@ export function readTranscript(block: SourceLine[]): { commands: TranscriptComma
   while (i < lines.length) {
     const { text, line } = lines[i] as SourceLine;
     const prompt = parsePrompt(text);
+    const suspect = prompt ? undefined : suspectPrompt(text);
+    if (suspect) problems.push({ line, message: suspect });
     if (prompt) {
       current = undefined;
       afterInput = false;

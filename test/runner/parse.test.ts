@@ -519,3 +519,30 @@ describe('huge input', () => {
     }
   });
 });
+
+describe('nothing is lost silently: deep nesting and prompts with characters a role cannot have', () => {
+  const nested = (depth: number): string =>
+    ['## Before', '', ...Array.from({ length: depth }, (_, i) => `${'  '.repeat(i)}- item ${i}`), '', '## After', '', '    root@db-node:~# echo after', ''].join('\n');
+
+  it('a list nested 50 levels deep: the stage and the step after it are kept', () => {
+    const t = parseMarkdown(nested(50), 'deep.md');
+    expect(t.stages.map((s) => s.id)).toEqual(['before', 'after']);
+    expect(steps(t.stages).map(shell).map((s) => s.command)).toEqual(['echo after']);
+  });
+
+  it('nesting deeper than the parser reads is an error at its line, not a tutorial cut short', () => {
+    expect(errorsOf(nested(600), 'deeper.md')).toEqual([expect.stringMatching(/^deeper\.md:\d+: lists or quotes nest deeper than stackcheck reads \(about 500 levels\): the rest of deeper\.md would be lost; flatten them$/)]);
+  });
+
+  it('a prompt whose host or user is not ASCII is an error at its line, never output of the step before', () => {
+    const doc = '## S\n\n    root@db-node:~# echo one\n    one\n    root@db-nöde:~# echo two\n    two\n';
+    expect(errorsOf(doc, 'u.md')).toEqual([
+      'u.md:5: "root@db-nöde:~# echo two" looks like a prompt, but its host "db-nöde" has characters a role or user name cannot have (ASCII letters, digits, ".", "_" and "-"): write the role as the inventory names it, or the line would be read as output',
+    ]);
+    // Alone in its block too (a block with no other prompt is not read as display only).
+    expect(errorsOf('## S\n\n    röot@db-node:~# echo one\n', 'v.md')[0]).toMatch(/^v\.md:3: .*its user "röot" has characters/);
+    // Output that merely mentions an address is output.
+    const ok = parseMarkdown('## S\n\n    root@db-node:~# cat /etc/motd\n    contact: ünïcode@example.org\n', 'w.md');
+    expect(steps(ok.stages).map(shell)[0]?.output).toBe('contact: ünïcode@example.org');
+  });
+});
