@@ -32,6 +32,8 @@ export interface StepResult {
   attempts: number;
   /** One-line reason when failed. */
   message?: string;
+  /** The step printed more than is kept: characters printed in all, per stream (`stdout`/`stderr` keep the head and the tail). */
+  printed?: { stdout: number; stderr: number };
 }
 
 export type Listener = (event: RunEvent) => void;

@@ -2,10 +2,11 @@
 // retries, stops at the first failing step, and redacts every byte of output before anyone sees it.
 import { describeExitCode, StackcheckError } from '../error.js';
 import type { EventBus, StepResult } from '../log.js';
+import { BoundedText } from '../bounded-text.js';
 import { Redactor } from '../redact.js';
 import { SshPool } from '../ssh/pool.js';
 import { applyFile } from './apply-file.js';
-import { runOnHost } from './remote.js';
+import { runOnHost, STEP_KEEP } from './remote.js';
 import { newRunId, stepHash, type RunDir } from './run-dir.js';
 import { clearShellState } from './shell-state.js';
 import { neutralizeControl } from '../report/text.js';
@@ -296,9 +297,11 @@ async function runWithRetries(
     if (attempts > 1) log += `--- attempt ${attempt} of ${attempts}\n`;
     const out = new LineRedactor(redactor);
     const err = new LineRedactor(redactor);
+    // The step log keeps the head and the tail of what the step printed (the terminal sees it all, live).
+    const body = new BoundedText(STEP_KEEP.head, STEP_KEEP.tail);
     const emit = (stream: 'stdout' | 'stderr', text: string): void => {
       if (!text) return;
-      log += stream === 'stderr' ? text.replace(/^(?=.)/gm, '[stderr] ') : text;
+      body.push(stream === 'stderr' ? text.replace(/^(?=.)/gm, '[stderr] ') : text);
       opts.bus.emit({ kind: 'step-output', step: shown, stream, text });
     };
     result = await runOnce(pool, step, runId, opts, redactor, {
@@ -307,8 +310,10 @@ async function runWithRetries(
     });
     emit('stdout', out.flush());
     emit('stderr', err.flush());
+    log += body.toString();
     result.attempts = attempt;
-    log += `--- ${result.status}: ${result.message ?? describeExitCode(result.exitCode, result.signal)} in ${result.durationMs} ms\n`;
+    const printed = result.printed ? ` (it printed ${result.printed.stdout} characters on stdout and ${result.printed.stderr} on stderr: the first and the last MiB of each are kept)` : '';
+    log += `--- ${result.status}: ${result.message ?? describeExitCode(result.exitCode, result.signal)} in ${result.durationMs} ms${printed}\n`;
     if (result.status === 'passed' || opts.signal?.aborted) break;
     if (attempt < attempts) {
       const wait = step.retryDelayMs ?? opts.defaultRetryDelayMs ?? 5000;
@@ -381,6 +386,7 @@ async function runOnce(
       durationMs: r.durationMs,
       stdout: cleanRemote(r.stdout, redactor),
       stderr: cleanRemote(r.stderr, redactor),
+      ...(r.cut ? { printed: r.cut.total } : {}),
     };
     if (message) result.message = redactor.redact(message);
     return result;

@@ -26,6 +26,9 @@ export interface RemoteRunResult extends ExecResult {
 
 const KILL_AFTER_MS = 5000;
 
+/** What a step's result keeps of each stream: the first and the last MiB (the rest is counted, and streamed live). */
+export const STEP_KEEP = { head: 1024 * 1024, tail: 1024 * 1024 };
+
 // Run one script; never throws for the command's own failure (only for connection problems).
 export async function runOnHost(pool: SshPool, role: string, script: string, opts: RemoteRunOptions): Promise<RemoteRunResult> {
   const host = pool.host(role);
@@ -38,6 +41,7 @@ export async function runOnHost(pool: SshPool, role: string, script: string, opt
     ...(opts.onStdout ? { onStdout: opts.onStdout } : {}),
     ...(opts.onStderr ? { onStderr: opts.onStderr } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    keep: STEP_KEEP,
     // The remote `timeout` normally ends it; this local deadline only guards against a stuck connection.
     timeoutMs: opts.timeoutMs + KILL_AFTER_MS + 10_000,
   });

@@ -1,5 +1,6 @@
 // Run one command over an open SSH channel: live output, stdin, a timeout that really kills the remote
 // process group, exit code and signal; and the command line that runs a script as root / another user.
+import { BoundedText } from '../bounded-text.js';
 import type { ClientChannel } from 'ssh2';
 
 export interface ExecOptions {
@@ -12,7 +13,12 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Aborting closes the channel (the caller kills the remote process group, see `killCommand`). */
   signal?: AbortSignal;
+  /** Characters of each stream kept in the result: its head and its tail (default 8 Mi each; see BoundedText). */
+  keep?: { head: number; tail: number };
 }
+
+/** What a result keeps of each stream by default: enough for any check's output, bounded for a hostile target. */
+export const DEFAULT_KEEP = { head: 8 * 1024 * 1024, tail: 8 * 1024 * 1024 };
 
 export interface ExecResult {
   exitCode: number | null;
@@ -24,6 +30,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Characters of each stream left out of `stdout`/`stderr` (the middle of a huge output), when any were. */
+  cut?: { stdout: number; stderr: number; total: { stdout: number; stderr: number } };
 }
 
 // Quote a string for any POSIX shell.
@@ -35,8 +43,9 @@ export function shQuote(s: string): string {
 export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
+    const keep = opts.keep ?? DEFAULT_KEEP;
+    const stdout = new BoundedText(keep.head, keep.tail);
+    const stderr = new BoundedText(keep.head, keep.tail);
     let exitCode: number | null = null;
     let signal: string | null = null;
     let timedOut = false;
@@ -54,15 +63,16 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
       const outTail = outDecoder.decode();
       const errTail = errDecoder.decode();
       if (outTail) {
-        stdout += outTail;
+        stdout.push(outTail);
         opts.onStdout?.(outTail);
       }
       if (errTail) {
-        stderr += errTail;
+        stderr.push(errTail);
         opts.onStderr?.(errTail);
       }
       const lost = !gotExit && !timedOut && !aborted;
-      resolve({ exitCode, signal, timedOut, aborted, lost, stdout, stderr, durationMs: Math.round(performance.now() - started) });
+      const cut = stdout.cut > 0 || stderr.cut > 0 ? { cut: { stdout: stdout.cut, stderr: stderr.cut, total: { stdout: stdout.total, stderr: stderr.total } } } : {};
+      resolve({ exitCode, signal, timedOut, aborted, lost, stdout: stdout.toString(), stderr: stderr.toString(), durationMs: Math.round(performance.now() - started), ...cut });
     };
     const onAbort = (): void => {
       aborted = true;
@@ -83,12 +93,12 @@ export function collectChannel(channel: ClientChannel, opts: ExecOptions = {}): 
 
     channel.on('data', (chunk: Buffer) => {
       const text = outDecoder.decode(chunk, { stream: true });
-      stdout += text;
+      stdout.push(text);
       if (text) opts.onStdout?.(text);
     });
     channel.stderr.on('data', (chunk: Buffer) => {
       const text = errDecoder.decode(chunk, { stream: true });
-      stderr += text;
+      stderr.push(text);
       if (text) opts.onStderr?.(text);
     });
     channel.on('exit', (code: number | null, sig?: string) => {

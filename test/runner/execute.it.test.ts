@@ -108,6 +108,26 @@ requires(prerequisite.sshd()).describe('executePlan on a real sshd', () => {
     expect(readlinkSync(join(work, 'reports', 'latest'))).toBe(runDir.runId);
   });
 
+  it('a step that prints 40 MB: its result and its log keep the first and the last MiB, the cut marked and the size counted; it passes', async () => {
+    // 40 MB of numbered lines, then a last line to find in the tail.
+    const plan = makePlan(inv(), { big: [sh('db-node', { command: 'seq 1 5000000 | sed "s/$/ filler-filler-filler/"; echo the-last-line; echo on-stderr >&2' })] });
+    const { outcome, events, runDir } = await run(plan);
+    expect(outcome.status).toBe('passed');
+    const r = events.find((e) => e.kind === 'step-end');
+    const result = r?.kind === 'step-end' ? r.result : undefined;
+    expect(result?.status).toBe('passed');
+    expect(result?.printed?.stdout).toBeGreaterThan(100_000_000 / 3);
+    expect(result?.stdout.length).toBeLessThan(2.1 * 1024 * 1024);
+    expect(result?.stdout.startsWith('1 filler-filler-filler\n2 filler')).toBe(true);
+    expect(result?.stdout.endsWith('the-last-line\n')).toBe(true);
+    expect(result?.stdout).toMatch(/\n… \[\d+ characters left out: \d+ in all; the first 1048576 and the last 1048576 are kept\] …\n/);
+    expect(result?.stderr).toBe('on-stderr\n');
+    const log = readFileSync(join(runDir.dir, 'steps', 'big', '1.log'), 'utf8');
+    expect(log.length).toBeLessThan(2.2 * 1024 * 1024);
+    expect(log).toContain('characters left out');
+    expect(log).toMatch(/--- passed: .* \(it printed \d+ characters on stdout and 10 on stderr: the first and the last MiB of each are kept\)/);
+  }, 120_000);
+
   it('user= runs a step as that user (runuser when logged in as root), with its own home and state', async () => {
     const { outcome } = await run(makePlan(inv(), { s: [sh('db-node', { command: 'id -un; echo "$HOME"', user: 'daemon' }), sh('db-node', { command: 'id -un' })] }));
     expect(outcome.status).toBe('passed');
