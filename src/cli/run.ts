@@ -56,12 +56,15 @@ export async function runCommand(tutorialPath: string, opts: RunCommandOptions):
     const prepared = await prepareRun(engineOpts);
     const withInventory = { ...opts, inventory: prepared.inventoryFile };
     reporterOpts.resumeCommand = resumeCommandFor(tutorialPath, withInventory);
+    // SIGTERM (a CI job cancelled, `kill`) stops the run the same way: the step killed on its host, the run recorded as interrupted.
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     let result: RunTutorialResult;
     try {
       result = await executeRun(prepared, engineOpts);
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
     }
     if (result.outcome.failedChecks) {
       process.stderr.write(`stackcheck: ${result.outcome.failedChecks.message}\n  fix what the checks name, then: ${resumeCommandFor(prepared.tutorial.source, withInventory)}\n`);

@@ -10,6 +10,10 @@ import { executeStep, redactStep } from '../runner/execute.js';
 import { RunDir, stepHash } from '../runner/run-dir.js';
 import type { Plan, Stage, Step, Tutorial } from '../runner/types.js';
 import { SshPool } from '../ssh/pool.js';
+import { remoteCommand, type ExecResult } from '../ssh/exec.js';
+import { orphanKillScript } from '../runner/shell-state.js';
+import { StackcheckError } from '../error.js';
+import type { Inventory } from '../inventory/types.js';
 import { startTutorialReports, type FinishedReports, type RunReports } from '../report/run-reports.js';
 import type { FinishOptions } from '../report/run-reports.js';
 import { allureVitestConfig } from '../report/allure-checks.js';
@@ -71,7 +75,18 @@ export class RunSession {
     const { bus } = opts;
     const redactor = new Redactor(plan.secrets);
     let runDir: RunDir | undefined;
+    let stale: { dir: string; runId: string; pid: number } | undefined;
     if (!opts.dryRun) {
+      // The latest run of this tutorial may still be running (refused: nothing runs twice at once), or have died
+      // with stackcheck (killed): what its steps left running on the hosts is stopped below, before anything runs.
+      const latest = opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source, opts.mode));
+      const held = latest ? await RunDir.holder(latest) : ({ state: 'free' } as const);
+      if (held.state === 'busy') {
+        throw new StackcheckError('E_ARGS', `${latest} is being run by stackcheck (pid ${held.pid}, since ${held.since}): a second run of the same tutorial would run its steps twice`, {
+          hint: `wait for it to end, or stop it (kill ${held.pid}: it stops its step on the host and records the run as interrupted)`,
+        });
+      }
+      if (held.state === 'stale' && latest) stale = { dir: latest, runId: held.runId, pid: held.pid };
       const previous = opts.resume ? (opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source, opts.mode))) : undefined;
       // (a guide continues its latest session when there is one: not finding one is the usual first start)
       if (opts.resume && !previous && opts.mode !== 'guide') bus.emit({ kind: 'warn', message: `no earlier run of ${tutorial.source} under ${resolve(opts.reports)}: starting a new run` });
@@ -89,6 +104,7 @@ export class RunSession {
           ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
           log: (m) => bus.emit({ kind: 'warn', message: redactor.redact(m) }),
         });
+    if (stale && pool) await stopOrphans(stale, pool, inventory, runDir, bus);
     return new RunSession(prepared, bus, redactor, runDir, pool, reports);
   }
 
@@ -164,4 +180,26 @@ async function recordOnLab(target: LabTarget, tutorial: Tutorial, stage: Stage):
   const after = recordStageDone(target.lab, tutorial, stage.id, target.varsFile, stagesBefore(tutorial, stage.id).map((s) => s.id)).deployment;
   const changed = after?.source !== before?.source || after?.varsFile !== before?.varsFile;
   if (after?.source === resolve(tutorial.source) && changed) await writeInventory(requireState(target.lab).spec);
+}
+
+// The run that died with stackcheck: its steps' process groups stopped on every host (by the ids they recorded), and
+// its folder marked interrupted (unless this run continues it).
+async function stopOrphans(stale: { dir: string; runId: string; pid: number }, pool: SshPool, inventory: Inventory, runDir: RunDir | undefined, bus: EventBus): Promise<void> {
+  bus.emit({ kind: 'warn', message: `run ${stale.runId} ended without a word (stackcheck, pid ${stale.pid}, is gone: killed?): stopping what its steps left running on the hosts first` });
+  const script = orphanKillScript(stale.runId);
+  const stopped: string[] = [];
+  for (const [role, spec] of Object.entries(inventory.hosts)) {
+    const attempt = (root: boolean): Promise<ExecResult> => pool.exec(role, remoteCommand({ script, sshUser: spec.user, root, timeoutMs: 30_000 }), { timeoutMs: 40_000 });
+    try {
+      let r = await attempt(true);
+      if (r.exitCode !== 0 && spec.user !== 'root') r = await attempt(false);
+      const n = Number(r.stdout.trim());
+      if (n > 0) stopped.push(`${n} on ${role}`);
+    } catch (err) {
+      bus.emit({ kind: 'warn', message: `cannot look for what run ${stale.runId} left running on ${role}: ${(err as Error).message}` });
+    }
+  }
+  const what = stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing of it was still running';
+  bus.emit({ kind: 'info', message: `run ${stale.runId}: ${what}` });
+  if (runDir?.dir !== resolve(stale.dir)) await RunDir.markInterrupted(stale.dir, `stackcheck (pid ${stale.pid}) stopped without a word; the next run ${what}`);
 }

@@ -241,7 +241,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Run
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const r of results) counts[r.status]++;
     await opts.runDir?.finish({
-      status,
+      // (Ctrl-C or SIGTERM: the step was stopped on its host; --resume continues)
+      status: opts.signal?.aborted ? 'interrupted' : status,
       durationMs,
       counts,
       ...(failed

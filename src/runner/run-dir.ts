@@ -1,6 +1,7 @@
 // The run folder reports/<runId>/: state.json (per step: status, exit code, duration, hash of the resolved step,
 // for --resume), steps/<stage>/<n>.log (redacted output) and run.json (summary); reports/latest points at it.
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdir, readFile, readdir, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { writeAtomic } from '../atomic-write.js';
 import { join, resolve } from 'node:path';
@@ -47,8 +48,16 @@ export interface RunSummary {
   runId: string;
   tutorial: string;
   inventory: string;
-  /** `paused`: a guided session the student left, to continue later. */
-  status: 'running' | 'passed' | 'failed' | 'paused';
+  /**
+   * `paused`: a guided session the student left, to continue later; `interrupted`: stopped by Ctrl-C or SIGTERM, or
+   * found dead (stackcheck killed) by the next run.
+   */
+  status: 'running' | 'passed' | 'failed' | 'paused' | 'interrupted';
+  /** Why it ended, when a step or a check does not say (found dead by the next run). */
+  note?: string;
+  /** While running: the stackcheck process (and its machine) that holds the folder. */
+  pid?: number;
+  machine?: string;
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
@@ -84,7 +93,7 @@ export class RunDir {
     await mkdir(join(dir, 'steps'), { recursive: true, mode: 0o700 });
     const tutorial = resolve(meta.tutorial);
     const state: RunState = { version: 1, runId, tutorial, inventory: meta.inventory, ...(meta.mode && meta.mode !== 'run' ? { mode: meta.mode } : {}), steps: {} };
-    const summary: RunSummary = { runId, tutorial, inventory: meta.inventory, status: 'running', startedAt: new Date().toISOString(), attempts: 1 };
+    const summary: RunSummary = { runId, tutorial, inventory: meta.inventory, status: 'running', startedAt: new Date().toISOString(), attempts: 1, pid: process.pid, machine: hostname() };
     const rd = new RunDir(dir, runId, state, summary);
     await rd.saveState();
     await rd.saveSummary();
@@ -104,7 +113,7 @@ export class RunDir {
       throw new StackcheckError('E_ARGS', `${abs} is not a stackcheck run folder (no readable state.json/run.json)`, { cause: err });
     }
     if (state.version !== 1 || typeof state.steps !== 'object') throw new StackcheckError('E_ARGS', `${abs}/state.json has an unknown format`);
-    summary = { ...summary, status: 'running', attempts: (summary.attempts ?? 1) + 1 };
+    summary = { ...summary, status: 'running', attempts: (summary.attempts ?? 1) + 1, pid: process.pid, machine: hostname() };
     delete summary.endedAt;
     delete summary.failedStep;
     const rd = new RunDir(abs, state.runId, state, summary);
@@ -186,10 +195,38 @@ export class RunDir {
     await this.saveState();
   }
 
-  /** Finish: status, duration, counts and the failed step in run.json. */
+  /** Finish: status, duration, counts and the failed step in run.json (no process holds it any more). */
   async finish(update: Partial<RunSummary>): Promise<void> {
-    this.summary = { ...this.summary, ...update, endedAt: new Date().toISOString() };
+    const { pid: _pid, machine: _machine, ...rest } = { ...this.summary, ...update, endedAt: new Date().toISOString() };
+    this.summary = rest;
     await this.saveSummary();
+  }
+
+  /**
+   * Who holds a run folder: `busy` while the stackcheck process that runs it is alive (on this machine), `stale` when
+   * its run.json still says running but that process is gone (killed: its remote steps may still run), else free.
+   */
+  static async holder(dir: string): Promise<{ state: 'free' } | { state: 'busy' | 'stale'; pid: number; since: string; runId: string }> {
+    let s: RunSummary;
+    try {
+      s = JSON.parse(await readFile(join(resolve(dir), 'run.json'), 'utf8')) as RunSummary;
+    } catch {
+      return { state: 'free' };
+    }
+    // (this very process: a session it opened before, which it owns; grading runs many in one process)
+    if (s.status !== 'running' || !s.pid || s.pid === process.pid) return { state: 'free' };
+    // Another machine's process cannot be looked at: taken as alive.
+    const alive = (s.machine !== undefined && s.machine !== hostname()) || processAlive(s.pid);
+    return { state: alive ? 'busy' : 'stale', pid: s.pid, since: s.startedAt, runId: s.runId };
+  }
+
+  /** Mark a run folder whose process died as interrupted. */
+  static async markInterrupted(dir: string, note: string): Promise<void> {
+    const file = join(resolve(dir), 'run.json');
+    const s = JSON.parse(await readFile(file, 'utf8')) as RunSummary;
+    const { pid: _pid, machine: _machine, ...rest } = s;
+    const out: RunSummary = { ...rest, status: 'interrupted', endedAt: new Date().toISOString(), note };
+    await writeAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
   }
 
   readSummary(): RunSummary {
@@ -202,6 +239,16 @@ export class RunDir {
 
   private saveSummary(): Promise<void> {
     return writeAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.summary, null, 2)}\n`);
+  }
+}
+
+// Whether a process of this machine is alive (signal 0 checks without sending anything).
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -36,6 +36,24 @@ export function pidFile(runId: string, execId: string): string {
   return `${STATE_DIR}/${safeName(runId)}.${safeName(execId)}.pid`;
 }
 
+/**
+ * The script that stops what a run left running on a host (stackcheck killed while a step ran): every process group
+ * whose id a step of that run recorded, TERM then KILL; prints how many were still running.
+ */
+export function orphanKillScript(runId: string): string {
+  const run = safeName(runId);
+  return [
+    'n=0',
+    `for f in /var/tmp/stackcheck-*/${run}.*.pid; do`,
+    '  [ -e "$f" ] || continue',
+    '  pg=$(cat "$f" 2>/dev/null)',
+    '  if [ -n "$pg" ] && kill -0 -- "-$pg" 2>/dev/null; then kill -TERM -- "-$pg" 2>/dev/null; sleep 1; kill -KILL -- "-$pg" 2>/dev/null; n=$((n+1)); fi',
+    '  rm -f "$f"',
+    'done',
+    'echo "$n"',
+  ].join('\n');
+}
+
 // Quote a value for bash (single quotes).
 function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
