@@ -71,8 +71,10 @@ export function describeNetworkError(code: string | undefined, message: string):
       return { kind: 'unreachable', text: 'connection reset' };
     case 'ECONNABORTED':
     case 'ETIMEDOUT':
+    case 'ERR_CANCELED':
       return { kind: 'timeout', text: 'timed out' };
     default:
+      if (/maxContentLength|maxBodyLength/.test(message)) return { kind: 'unreachable', text: `the answer was larger than ${MAX_BODY / 1024 / 1024} MiB (no OpenStack API answers that much)` };
       return { kind: 'unreachable', text: message };
   }
 }
@@ -86,12 +88,15 @@ export interface RequestOptions {
   responseType?: ResponseType;
 }
 
+/** The largest answer read (an image upload aside): a hostile or broken server must not fill our memory. */
+export const MAX_BODY = 32 * 1024 * 1024;
+
 /** A thin HTTP client: JSON in/out, one error type, timeouts. */
 export class Http {
   private readonly ax: AxiosInstance;
 
-  constructor(timeoutMs = 20_000) {
-    this.ax = axios.create({ timeout: timeoutMs, validateStatus: () => true, maxRedirects: 0, proxy: false });
+  constructor(private readonly timeoutMs = 20_000) {
+    this.ax = axios.create({ timeout: timeoutMs, validateStatus: () => true, maxRedirects: 0, proxy: false, maxContentLength: MAX_BODY });
   }
 
   // One request; returns the response when its status is accepted, else throws OpenStackHttpError.
@@ -104,6 +109,8 @@ export class Http {
         headers: { Accept: 'application/json', ...(opts.body !== undefined && !(opts.body instanceof Buffer) ? { 'Content-Type': 'application/json' } : {}), ...opts.headers },
         data: opts.body,
         ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+        // axios's timeout restarts with every byte (a server that trickles its answer keeps it alive): a deadline for the whole request too.
+        signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
         ...(opts.responseType ? { responseType: opts.responseType } : {}),
       });
     } catch (err) {
