@@ -49,8 +49,10 @@ export async function runOnHost(pool: SshPool, role: string, script: string, opt
     // Closing a channel does not stop the remote process: kill its process group by the id it recorded.
     await pool.exec(role, killCommand(who, pidFile(opts.runId, execId)), { timeoutMs: 10_000 }).catch(() => undefined);
   }
-  // GNU timeout exits 124 (TERM) or 137 (KILL after the grace period) when the deadline passed.
-  const remoteTimeout = (result.exitCode === 124 || result.exitCode === 137) && result.durationMs >= opts.timeoutMs - 100;
+  // GNU timeout exits 124 when TERM ended the step; when the step ignored TERM and was killed after the grace period,
+  // timeout dies of the same KILL (no exit status: signal KILL), or exits 137.
+  const killed = result.exitCode === 137 || (result.exitCode === null && /^(SIG)?KILL$/.test(result.signal ?? ''));
+  const remoteTimeout = (result.exitCode === 124 || killed) && result.durationMs >= opts.timeoutMs - 100;
   const out: RemoteRunResult = { ...result, timedOut: result.timedOut || remoteTimeout };
   const sudo = explainSudoFailure(result.stderr, result.exitCode, who);
   if (sudo && result.exitCode !== 0) out.sudoProblem = sudo;

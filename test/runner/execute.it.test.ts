@@ -150,6 +150,14 @@ requires(prerequisite.sshd()).describe('executePlan on a real sshd', () => {
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
   });
 
+  it('a step that ignores SIGTERM is killed after the grace period and still recorded as timed out', async () => {
+    const marker = `sc-stubborn-${Date.now()}`;
+    const { outcome } = await run(makePlan(inv(), { s: [sh('db-node', { command: `trap '' TERM; sleep 120 # ${marker}`, timeoutMs: 1000 })] }));
+    expect(outcome.failed?.result, JSON.stringify(outcome.failed?.result)).toMatchObject({ timedOut: true });
+    expect(outcome.failed?.result.message).toMatch(/timed out after 1 s/);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
+  }, 60_000);
+
   it('retries a failing step', async () => {
     const flag = join(work, `retry-${Date.now()}`);
     const { outcome, events } = await run(makePlan(inv(), { s: [sh('db-node', { command: `test -f ${flag} || { touch ${flag}; exit 1; }`, retries: 2, retryDelayMs: 10 })] }));
