@@ -60,7 +60,7 @@ export interface Started {
 /** A fault that can be drilled on a target, or why not. */
 export function unusableBecause(f: Fault, t: DrillTarget, checks: ReadonlySet<string>): string | undefined {
   if (f.fails.length === 0) return 'no check shows it';
-  for (const a of [...f.inject, ...f.repair, ...(f.when ? [f.when] : [])]) {
+  for (const a of [...f.inject, ...f.repair.filter((r) => !r.optional), ...(f.when ? [f.when] : [])]) {
     try {
       placeRole(t.inventory, a.on);
     } catch {
@@ -409,7 +409,7 @@ export async function revealDrill(opts: DrillCommonOptions & { now?: () => Date 
 export function repairText(f: Fault): string[] {
   const out: string[] = [];
   for (const a of f.inject) if (a.edit) out.push(`put ${a.edit} back as it was (on ${a.on})`);
-  for (const a of f.repair) out.push(`on ${a.on}: ${a.run.trim()}`);
+  for (const a of f.repair) out.push(`on ${a.on}${a.optional ? ' (where there is one)' : ''}: ${a.run.trim()}`);
   if (out.length === 0) out.push('nothing to run: the fault goes away by itself');
   return out;
 }

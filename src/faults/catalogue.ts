@@ -20,6 +20,8 @@ const action = z.strictObject({
   run: z.string().min(1),
   /** A file the action changes: backed up before, put back first by the repair. */
   edit: z.string().regex(/^\/[^\s'"]+$/, 'an absolute path without spaces or quotes').optional(),
+  /** A repair action for a host the deployment may not have (a service it lacks): skipped there. */
+  optional: z.boolean().optional(),
 });
 
 const expectation = z.strictObject({

@@ -36,6 +36,16 @@ export function placeRole(inv: Inventory, on: string): string {
   return role;
 }
 
+/** Whether the deployment has the place (a role, a service's host…) an action names. */
+export function hasPlace(inv: Inventory, on: string): boolean {
+  try {
+    placeRole(inv, on);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a check result is one an expectation speaks of (its check, and its place when it names one). */
 export function expectationCovers(inv: Inventory, e: FaultExpectation, result: { id: string; host: string }): boolean {
   if (result.id !== e.check) return false;
@@ -129,6 +139,9 @@ export async function repairFault(fault: Fault, target: FaultTarget): Promise<vo
     const b = backupOf(fault, a.edit ?? '');
     await attempt(`putting ${a.edit} back`, { on: a.on, run: `if [ -e '${b}' ]; then mv '${b}' '${a.edit}'; fi; rmdir ${BACKUPS}/${fault.id} 2>/dev/null || true` });
   }
-  for (const a of fault.repair) await attempt('the repair', a);
+  for (const a of fault.repair) {
+    if (a.optional && !hasPlace(target.inventory, a.on)) continue;
+    await attempt('the repair', a);
+  }
   if (errors.length > 0) throw errors[0];
 }

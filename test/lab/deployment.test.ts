@@ -66,9 +66,9 @@ describe('the lab deployment record', () => {
 
   it('another tutorial that installs something replaces it (it now builds on these hosts)', () => {
     recordStageDone('lab', COURSE, 'databases', undefined);
-    recordStageDone('lab', { ...COURSE, source: 'tutorial' }, 'identity', undefined);
+    recordStageDone('lab', { ...COURSE, source: 'another-course' }, 'identity', undefined);
     const d = readDeployment('lab');
-    expect(d.deployment?.source).toBe(resolve('tutorial'));
+    expect(d.deployment?.source).toBe(resolve('another-course'));
     expect(deployedInstalls(d.deployment!)).toEqual(['keystone']);
   });
 

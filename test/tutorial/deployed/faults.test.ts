@@ -87,9 +87,9 @@ describe('the fault catalogue on the deployment the tutorial built, each fault a
       const named = [...new Set(fault.fails.map((e) => e.check))];
       const touched = [...new Set([...named, ...fault.may])];
       const asDrill = named.length > 0;
-      // The drill watches the checks the fault touches (its own and those it may spread to); its first `drill
-      // check` runs every read-only check, to prove that nothing else fails.
-      const opts = { ...drillOpts(), only: touched };
+      // The drill watches the fault's own checks; its first `drill check` runs every read-only check, to prove that
+      // nothing else fails, and what it may spread to is waited for after the repair.
+      const opts = { ...drillOpts(), only: named };
       let drilling = false;
       let healed: CheckResult[] | undefined;
       let repairedAsDrill = false;
