@@ -87,7 +87,7 @@ export class RunSession {
         });
       }
       if (held.state === 'stale' && latest) stale = { dir: latest, runId: held.runId, pid: held.pid };
-      const previous = opts.resume ? (opts.runDir ?? (await RunDir.findLatest(opts.reports, tutorial.source, opts.mode))) : undefined;
+      const previous = opts.resume ? latest : undefined;
       // (a guide continues its latest session when there is one: not finding one is the usual first start)
       if (opts.resume && !previous && opts.mode !== 'guide') bus.emit({ kind: 'warn', message: `no earlier run of ${tutorial.source} under ${resolve(opts.reports)}: starting a new run` });
       runDir = previous

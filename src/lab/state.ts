@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { StackcheckError, ExitCode } from '../error.js';
 import { exec } from './exec.js';
 import type { LabSpec } from './spec.js';
+import { processAlive } from '../process-alive.js';
 
 // Root of every lab's state; STACKCHECK_LAB_DIR moves it (tests, non-standard hosts).
 export function labRoot(): string {
@@ -88,15 +89,6 @@ export async function ensureLabKey(name: string): Promise<{ privateKey: string; 
   return { privateKey, publicKey: readFileSync(`${privateKey}.pub`, 'utf8').trim() };
 }
 
-// Whether a process with this pid is alive.
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // Run `fn` holding the lab's lock, so two commands (or two test files calling ensureLab) never
 // build or change the same lab at once; a lock left by a dead process is taken over.
@@ -112,7 +104,7 @@ export async function withLabLock<T>(name: string, onWait: (line: string) => voi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(lock, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+      if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) {
         rmSync(lock, { force: true });
         continue;
       }

@@ -9,6 +9,7 @@ import type { StepResult } from '../log.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Step } from './types.js';
 import { StackcheckError } from '../error.js';
+import { processAlive } from '../process-alive.js';
 
 export interface StepState {
   status: StepResult['status'];
@@ -239,16 +240,6 @@ export class RunDir {
 
   private saveSummary(): Promise<void> {
     return writeAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.summary, null, 2)}\n`);
-  }
-}
-
-// Whether a process of this machine is alive (signal 0 checks without sending anything).
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
